@@ -1,0 +1,201 @@
+"""The ``mwdisk`` command line.
+
+::
+
+    mwdisk run [--catalog DIR] [--out DIR] [--config FILE] [--cluster NAME] [--until STAGE] [--force]
+    mwdisk mock --n N --seed S --out DIR [--partitions K] [--isochrones dsep|parsec] [...]
+    mwdisk stages
+    mwdisk grid info [--isochrones dsep|parsec]
+    mwdisk config [--config FILE] [--set KEY=VALUE ...]
+    mwdisk schema
+    mwdisk jobscript --cluster NAME
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import yaml
+
+from .config import ConfigError, _jsonable, load_config
+
+__all__ = ["main", "build_parser"]
+
+
+def _common_config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="YAML with the configuration keys to change")
+    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="change one configuration key, e.g. --set phasespace.n_draws=50 (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="mwdisk",
+        description="Ages, Monte-Carlo phase space, orbits and age-resolved metallicity gradients of "
+                    "Milky Way disk stars (Vickers, Shen & Li 2021), on a laptop or a cluster with Dask.",
+    )
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run the pipeline (on the built-in mock when no --catalog is given)")
+    r.add_argument("--catalog", metavar="DIR", help="partitioned parquet catalogue in the canonical schema")
+    r.add_argument("--out", metavar="DIR", help="output folder (default: run.out, mwdisk-out)")
+    r.add_argument("--cluster", metavar="NAME",
+                   help="local (default), a profile in deploy/ (e.g. gravity-slurm), or tcp://scheduler:port")
+    r.add_argument("--workers", type=int, metavar="N", help="LocalCluster workers (default 2)")
+    r.add_argument("--until", metavar="STAGE", help="run only the stages this stage needs")
+    r.add_argument("--force", action="store_true", help="recompute finished partitions")
+    r.add_argument("--isochrones", metavar="FAMILY", help="isochrones for the ages: dsep, parsec or a path")
+    r.add_argument("--no-dask", action="store_true", help="run every partition in this process (debugging)")
+    _common_config_args(r)
+
+    m = sub.add_parser("mock", help="write the built-in mock catalogue (with true_* columns)")
+    m.add_argument("--n", type=int, help="number of stars (default mock.n)")
+    m.add_argument("--seed", type=int, help="seed (default run.seed)")
+    m.add_argument("--out", required=True, metavar="DIR")
+    m.add_argument("--partitions", type=int, metavar="K")
+    m.add_argument("--isochrones", choices=["dsep", "parsec"], help="family used to make the stars")
+    m.add_argument("--thin-gradient", type=float, help="dex/kpc at 1 Gyr (default -0.075)")
+    m.add_argument("--thin-flattening", type=float, help="dex/kpc/Gyr (default +0.003)")
+    m.add_argument("--thick-gradient", type=float, help="dex/kpc (default +0.02)")
+    m.add_argument("--duplicate-fraction", type=float)
+    m.add_argument("--bad-fraction", type=float, help="share of rows with real-catalogue defects")
+    m.add_argument("--no-true-zmax", action="store_true", help="skip the orbit integration of true Z_max")
+    m.add_argument("--cluster", metavar="NAME")
+    m.add_argument("--no-dask", action="store_true")
+    _common_config_args(m)
+
+    sub.add_parser("stages", help="list the stages and what each needs")
+    g = sub.add_parser("grid", help="isochrone grids")
+    g.add_argument("action", choices=["info"])
+    g.add_argument("--isochrones", default="dsep", metavar="FAMILY", help="dsep, parsec or a path")
+    c = sub.add_parser("config", help="print the resolved configuration")
+    _common_config_args(c)
+    sub.add_parser("schema", help="print the canonical catalogue columns")
+    j = sub.add_parser("jobscript", help="print the batch job script of a cluster profile")
+    j.add_argument("--cluster", required=True, metavar="NAME")
+    return ap
+
+
+def _cfg(args, extra: list[str] | None = None) -> dict:
+    return load_config(args.config, list(args.set) + (extra or []))
+
+
+def _cmd_run(args) -> int:
+    extra = []
+    if args.catalog:
+        extra.append(f"run.catalog={args.catalog}")
+    if args.out:
+        extra.append(f"run.out={args.out}")
+    if args.cluster:
+        extra.append(f"cluster.name={args.cluster}")
+    if args.workers:
+        extra.append(f"cluster.n_workers={args.workers}")
+    if args.isochrones:
+        extra.append(f"run.isochrones={args.isochrones}")
+    cfg = _cfg(args, extra)
+    from mwdisk.pipelines.run import run_pipeline
+    from mwdisk.pipelines.summary import print_summary
+
+    summaries = run_pipeline(cfg, until=args.until, force=args.force, client=False if args.no_dask else None)
+    print_summary(cfg, summaries)
+    return 0
+
+
+def _cmd_mock(args) -> int:
+    extra = []
+    for key, val in (("n", args.n), ("partitions", args.partitions), ("isochrones", args.isochrones),
+                     ("thin_gradient", args.thin_gradient), ("thin_flattening", args.thin_flattening),
+                     ("thick_gradient", args.thick_gradient), ("duplicate_fraction", args.duplicate_fraction),
+                     ("bad_fraction", args.bad_fraction)):
+        if val is not None:
+            extra.append(f"mock.{key}={val}")
+    if args.no_true_zmax:
+        extra.append("mock.with_true_zmax=false")
+    if args.seed is not None:
+        extra.append(f"run.seed={args.seed}")
+    if args.cluster:
+        extra.append(f"cluster.name={args.cluster}")
+    cfg = _cfg(args, extra)
+    from mwdisk.pipelines.mock import ensure_mock
+
+    if args.no_dask:
+        path = ensure_mock(None, cfg, args.out)
+    else:
+        from mwdisk.pipelines.clusters import start_client
+
+        client, cluster = start_client(cfg["cluster"])
+        print(f"Dask dashboard: {client.dashboard_link}", flush=True)
+        try:
+            path = ensure_mock(client, cfg, args.out)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    print(f"mock catalogue written to {path}")
+    return 0
+
+
+def _cmd_stages(args) -> int:
+    from .stages import STAGES
+
+    for s in STAGES.values():
+        needs = ", ".join(s.needs) or "-"
+        dep = ", ".join(sorted(s.depends)) or "-"
+        print(f"{s.name:<11} needs: {needs:<38} varies with: {dep:<16} {s.description}")
+    return 0
+
+
+def _cmd_grid(args) -> int:
+    from .isochrones.info import grid_info
+
+    print(grid_info(args.isochrones))
+    return 0
+
+
+def _cmd_config(args) -> int:
+    print(yaml.safe_dump(_jsonable(_cfg(args)), sort_keys=False), end="")
+    return 0
+
+
+def _cmd_schema(args) -> int:
+    from .schema import CATALOG_COLUMNS
+
+    for c in CATALOG_COLUMNS.values():
+        req = "required" if c.required else "optional"
+        print(f"{c.name:<22} {c.kind:<6} {c.unit or '-':<7} {req:<9} {c.description}")
+    return 0
+
+
+def _cmd_jobscript(args) -> int:
+    from mwdisk.pipelines.clusters import find_profile, make_jobqueue_cluster
+
+    cluster = make_jobqueue_cluster(find_profile(args.cluster))
+    try:
+        print(cluster.job_script())
+    finally:
+        cluster.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("distributed", "bokeh", "tornado", "numba", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    handler = {"run": _cmd_run, "mock": _cmd_mock, "stages": _cmd_stages, "grid": _cmd_grid,
+               "config": _cmd_config, "schema": _cmd_schema, "jobscript": _cmd_jobscript}[args.command]
+    try:
+        return handler(args)
+    except (ConfigError, ValueError, FileNotFoundError) as exc:
+        if args.verbose:
+            raise
+        print(f"mwdisk: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

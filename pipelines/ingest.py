@@ -1,0 +1,163 @@
+"""The ingest stage on the cluster: validate, redistribute into declination strips, de-duplicate.
+
+1. Validate: the parquet schema first (columns, dtypes: nothing is read), then every input partition's
+   values, and the declination histogram in the same pass. A bad file stops here, before anything is written.
+2. Scatter: each input partition writes its rows (and margin copies) per strip to ``OUT/_work/ingest``.
+3. Gather: each strip reads its pieces, de-duplicates (``mwdisk.ingest.deduplicate``), sorts by
+   ``source_id``, adds ``quality_flags``, and writes ``OUT/ingest/part-K.parquet`` and the removed rows to
+   ``OUT/duplicates/part-K.parquet``.
+
+Both passes are resumable per piece; the finished stage is recorded in ``OUT/_state/ingest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from mwdisk import ingest as kern
+from mwdisk.layout import RunLayout, atomic_write_text, part_name
+from mwdisk.schema import SchemaError, validate_catalog
+from mwdisk.stages import default_variant, stage_hash, write_partition
+
+from .progress import track
+
+__all__ = ["run_ingest", "input_files", "validate_schema_only"]
+
+logger = logging.getLogger(__name__)
+
+
+def input_files(catalog: str | Path) -> list[Path]:
+    """The parquet files of a catalogue given as a file or a folder (files starting with _ or . skipped)."""
+    p = Path(catalog)
+    if p.is_file():
+        return [p]
+    if not p.is_dir():
+        raise FileNotFoundError(f"catalogue {str(p)!r} does not exist (give a parquet file or a folder of them)")
+    files = sorted(f for f in p.rglob("*.parquet") if not f.name.startswith(("_", ".")))
+    if not files:
+        raise FileNotFoundError(f"catalogue folder {str(p)!r} holds no .parquet files")
+    return files
+
+
+def validate_schema_only(files: list[Path]) -> None:
+    """Columns and dtypes of every file, from parquet footers only."""
+    for f in files:
+        empty = pq.read_schema(f).empty_table().to_pandas()
+        validate_catalog(empty, where=str(f))
+
+
+def _validate_and_histogram(f: str, bin_deg: float) -> np.ndarray:
+    df = pd.read_parquet(f)
+    validate_catalog(df, where=f)
+    return kern.dec_histogram(df["dec_deg"].to_numpy(float), bin_deg)
+
+
+def _scatter(j: int, f: str, edges: np.ndarray, margin_deg: float, work: str) -> int:
+    df = pd.read_parquet(f)
+    for k, part in kern.split_to_strips(df, edges, margin_deg).items():
+        d = Path(work) / f"s{k:05d}"
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / f".in-{j:05d}.tmp"
+        part.to_parquet(tmp, index=False)
+        tmp.replace(d / f"in-{j:05d}.parquet")
+    atomic_write_text(Path(work) / "_done" / f"in-{j:05d}", "done")
+    return len(df)
+
+
+def _gather(k: int, i: int, work: str, out: str, cfg: dict, radius: float) -> dict:
+    layout = RunLayout(out, default_variant(cfg))
+    pieces = sorted((Path(work) / f"s{k:05d}").glob("in-*.parquet"))
+    df = pd.concat([pd.read_parquet(p) for p in pieces], ignore_index=True)
+    kept, dups = kern.deduplicate(df, radius)
+    kept = kern.finalize_partition(kept)
+    write_partition(kept, layout.partition_file("ingest", i), cfg, "ingest")
+    dups = dups.sort_values("obs_id", kind="stable").reset_index(drop=True)
+    dups = dups[[c for c in dups.columns if not c.startswith("true_")]]
+    write_partition(dups, layout.out / "duplicates" / part_name(i), cfg, "ingest")
+    atomic_write_text(Path(work) / "_done" / f"s{k:05d}", json.dumps({"rows": len(kept), "dups": len(dups)}))
+    return {"rows": len(kept), "dups": len(dups)}
+
+
+def run_ingest(client, cfg: dict, catalog: str | Path, out: str | Path, force: bool = False) -> dict:
+    """Ingest ``catalog`` into ``OUT/ingest``; skipped when already done with the same configuration."""
+    out = Path(out)
+    layout = RunLayout(out, default_variant(cfg))
+    state = out / "_state" / "ingest.json"
+    digest = stage_hash("ingest", cfg)
+    if not force and state.is_file() and json.loads(state.read_text()).get("hash") == digest:
+        logger.info("ingest: already done, skipped")
+        return {"stage": "ingest", "computed": 0, "seconds": 0.0}
+    t0 = time.time()
+    files = input_files(catalog)
+    validate_schema_only(files)
+    work = layout.work / "ingest"
+    stamp = work / "_hash"
+    if force or not stamp.is_file() or stamp.read_text() != digest:
+        shutil.rmtree(work, ignore_errors=True)
+        for d in ("ingest", "duplicates"):
+            shutil.rmtree(out / d, ignore_errors=True)
+        atomic_write_text(stamp, digest)
+    bin_deg = float(cfg["ingest"]["dec_bin_deg"])
+    radius = float(cfg["ingest"]["dedup_radius_arcsec"])
+    margin = radius / 3600.0 * 1.01
+
+    fs = [str(f) for f in files]
+    mapper = _mapper(client)
+    hists = list(track(mapper(_validate_and_histogram, fs, [bin_deg] * len(fs)), len(fs), "ingest: validate", "file"))
+    hist = np.sum(hists, axis=0)
+    n_rows = int(hist.sum())
+    if n_rows == 0:
+        raise SchemaError(f"catalogue {catalog}: no rows")
+    n_strips = max(1, math.ceil(n_rows / int(cfg["run"]["partition_rows"])))
+    edges = kern.strip_edges(hist, bin_deg, n_strips)
+    todo = [j for j in range(len(fs)) if not (work / "_done" / f"in-{j:05d}").is_file()]
+    list(track(mapper(_scatter, todo, [fs[j] for j in todo], [edges] * len(todo), [margin] * len(todo),
+                      [str(work)] * len(todo)), len(todo), "ingest: scatter", "file"))
+    # strips that received rows, renumbered 0..K-1 in declination order (a strip with no rows has no folder)
+    strips = sorted(int(p.name[1:]) for p in work.glob("s*") if p.is_dir())
+    todo_k = [(k, i) for i, k in enumerate(strips) if not (work / "_done" / f"s{k:05d}").is_file()]
+    nk = len(todo_k)
+    list(track(mapper(_gather, [k for k, _ in todo_k], [i for _, i in todo_k], [str(work)] * nk,
+                      [str(out)] * nk, [cfg] * nk, [radius] * nk), nk, "ingest: de-duplicate"))
+    counts = [json.loads((work / "_done" / f"s{k:05d}").read_text()) for k in strips]
+    summary = {
+        "hash": digest,
+        "n_partitions": len(strips),
+        "rows_in": n_rows,
+        "rows": sum(c["rows"] for c in counts),
+        "duplicates": sum(c["dups"] for c in counts),
+        "dec_edges_deg": edges.tolist(),
+    }
+    atomic_write_text(state, json.dumps(summary, indent=1))
+    shutil.rmtree(work, ignore_errors=True)
+    logger.info("ingest: %d rows in, %d stars kept, %d duplicates removed, %d partitions",
+                n_rows, summary["rows"], summary["duplicates"], len(strips))
+    return {"stage": "ingest", "computed": len(strips), "seconds": round(time.time() - t0, 2), **summary}
+
+
+def _mapper(client):
+    """``map(fn, *iterables)`` yielding results as they finish: on the cluster, or in this process."""
+    if client is None:
+        def local(fn, *its):
+            return (fn(*args) for args in zip(*its))
+        return local
+
+    def remote(fn, *its):
+        from distributed import as_completed
+
+        its = [list(i) for i in its]
+        if not its or not its[0]:
+            return iter(())
+        futures = client.map(fn, *its, pure=False)
+        return (f.result() for f in as_completed(futures))
+
+    return remote
