@@ -172,7 +172,7 @@ def _cmd_schema(args) -> int:
 def _cmd_jobscript(args) -> int:
     from mwdisk.pipelines.clusters import find_profile, make_jobqueue_cluster
 
-    cluster = make_jobqueue_cluster(find_profile(args.cluster))
+    cluster = make_jobqueue_cluster(find_profile(args.cluster), preview=True)
     try:
         print(cluster.job_script())
     finally:

@@ -195,7 +195,7 @@ def validate_catalog(df: pd.DataFrame, where: str = "catalogue") -> None:
             i = int(np.flatnonzero(bad)[0])
             oid = df["obs_id"].iloc[i] if "obs_id" in df.columns else i
             raise SchemaError(
-                f"{where}: column {name!r} has value {v[i]!r} at obs_id {oid} ({int(bad.sum())} such rows); "
+                f"{where}: column {name!r} has value {float(v[i])!r} at obs_id {oid} ({int(bad.sum())} such rows); "
                 f"it must be {rule} ({col.description}, unit {col.unit or 'none'}). Fix or remove these rows; "
                 f"use NaN for a missing value."
             )

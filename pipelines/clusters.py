@@ -72,8 +72,12 @@ def find_profile(name: str) -> ClusterProfile:
     )
 
 
-def make_jobqueue_cluster(profile: ClusterProfile, **overrides: Any):
-    """The dask-jobqueue cluster of a profile (jobs are not submitted until it is scaled)."""
+def make_jobqueue_cluster(profile: ClusterProfile, preview: bool = False, **overrides: Any):
+    """The dask-jobqueue cluster of a profile (jobs are not submitted until it is scaled).
+
+    ``preview=True`` binds the scheduler to loopback, so the job script can be shown on a machine without
+    the profile's network interface (a laptop); the workers' lines are unchanged.
+    """
     import dask
     import dask_jobqueue
 
@@ -81,6 +85,8 @@ def make_jobqueue_cluster(profile: ClusterProfile, **overrides: Any):
     base.update(profile.jobqueue)
     dask.config.set({f"jobqueue.{profile.name}": base})
     cls = getattr(dask_jobqueue, _KINDS[profile.kind])
+    if preview:
+        overrides.setdefault("scheduler_options", {"host": "127.0.0.1", "dashboard_address": ":0"})
     return cls(config_name=profile.name, **overrides)
 
 

@@ -10,12 +10,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import sys
+
 import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MWDISK_SHARED", REPO.parent / "shared"))
 TEST_DATA = Path(__file__).resolve().parent / "data"
+
+# tests share small helpers (tests/factory.py); with --import-mode=importlib the folder must be importable
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="session")
