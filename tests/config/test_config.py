@@ -71,3 +71,13 @@ def test_frame_from_config_builds_both_packages():
     assert tuple(gc.galcen_v_sun.xyz.to_value("km/s")) == (13.0, 248.24, 7.24)
     with pytest.raises(ValueError, match="must both be positive"):
         GalacticFrame(R0_kpc=-1)
+
+
+def test_yaml_defaults_match_kernel_defaults():
+    """The kernels' documented defaults and the shipped YAML must not drift apart."""
+    from mwdisk.gradients import DEFAULT_GRADIENT_PARAMS
+    from mwdisk.selections import DEFAULT_SELECTION_PARAMS
+
+    cfg = load_defaults()
+    assert {**cfg["cuts"], **cfg["selections"]} == DEFAULT_SELECTION_PARAMS
+    assert cfg["gradients"] == DEFAULT_GRADIENT_PARAMS
