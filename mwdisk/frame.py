@@ -75,8 +75,11 @@ class GalacticFrame:
 
     @property
     def sun_xyz_kpc(self) -> tuple[float, float, float]:
-        """The Sun's Galactocentric position (X, Y, Z) in kpc."""
-        return (-self.R0_kpc, 0.0, self.z_sun_kpc)
+        """The Sun's Galactocentric position (X, Y, Z) in kpc.
+
+        As astropy defines it: R0 is the Sun's distance from the centre, so X = -sqrt(R0^2 - z_sun^2).
+        """
+        return (-float(np.sqrt(self.R0_kpc**2 - self.z_sun_kpc**2)), 0.0, self.z_sun_kpc)
 
     @property
     def label(self) -> str:
