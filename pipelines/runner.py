@@ -104,7 +104,7 @@ def run_partition_stage(client, name: str, cfg: dict, out: str | Path, variant: 
         meta_out = compute_partition(name, meta_in, cfg, variant)
         ddf = dd.from_map(_load, pending, out=str(out), name=name, cfg=cfg, variant=variant, meta=meta_in,
                           enforce_metadata=False, label=f"load-{name}")
-        res = ddf.map_partitions(compute_partition, name, cfg, variant, meta=meta_out, enforce_metadata=False)
+        res = ddf.map_partitions(_adapter, name, cfg, variant, meta=meta_out, enforce_metadata=False)
         parts = res.to_delayed()
         tasks = [dask.delayed(_write)(p, i, str(out), name, cfg, variant, digest, time.time())
                  for p, i in zip(parts, pending)]
@@ -113,3 +113,8 @@ def run_partition_stage(client, name: str, cfg: dict, out: str | Path, variant: 
             fut.result()  # re-raises a worker's exception here, with its message
     dt = time.time() - t0
     return {"stage": name, "variant": label, "partitions": n, "computed": len(pending), "seconds": round(dt, 2)}
+
+
+def _adapter(df, name: str, cfg: dict, variant: Variant | None):
+    """``map_partitions`` passes the partition first."""
+    return compute_partition(name, df, cfg, variant)
