@@ -5,7 +5,8 @@ Every transform in mwdisk, ours and the ones we delegate to astropy and galpy, i
 radius, height and motion.
 
 Convention (Vickers et al. 2021, METHOD.md section 3): right-handed, the Sun at (X, Y, Z) = (-R0, 0, z_sun)
-kpc, Galactic rotation towards -Y at the Sun, so disk stars have ``v_phi < 0``.
+kpc and moving towards +Y (astropy's ``Galactocentric``); at phi = 180 deg that is clockwise seen from the
+North Galactic Pole, so disk stars have ``v_phi < 0`` and ``L_z = R v_phi < 0``.
 """
 
 from __future__ import annotations
