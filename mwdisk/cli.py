@@ -67,6 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--no-dask", action="store_true")
     _common_config_args(m)
 
+    w = sub.add_parser("sweep", help="gradients under the other potentials and (R0, v0) of the sweeps section")
+    w.add_argument("--out", metavar="DIR", help="the run folder (default: run.out)")
+    w.add_argument("--catalog", metavar="DIR", help="as given to mwdisk run (default: the built-in mock)")
+    w.add_argument("--cluster", metavar="NAME")
+    w.add_argument("--workers", type=int, metavar="N")
+    w.add_argument("--force", action="store_true")
+    w.add_argument("--no-dask", action="store_true")
+    _common_config_args(w)
+
+    f = sub.add_parser("figures", help="redraw the figures and the report of a finished run")
+    f.add_argument("out", metavar="OUT", help="the run folder")
+
     sub.add_parser("stages", help="list the stages and what each needs")
     g = sub.add_parser("grid", help="isochrone grids")
     g.add_argument("action", choices=["info"])
@@ -101,6 +113,36 @@ def _cmd_run(args) -> int:
 
     summaries = run_pipeline(cfg, until=args.until, force=args.force, client=False if args.no_dask else None)
     print_summary(cfg, summaries)
+    return 0
+
+
+def _cmd_sweep(args) -> int:
+    extra = [f"run.{k}={getattr(args, k)}" for k in ("out", "catalog") if getattr(args, k)]
+    if args.cluster:
+        extra.append(f"cluster.name={args.cluster}")
+    if args.workers:
+        extra.append(f"cluster.n_workers={args.workers}")
+    cfg = _cfg(args, extra)
+    from mwdisk.pipelines.run import run_pipeline, with_client
+    from mwdisk.pipelines.sweep import run_sweep
+
+    def job(client):
+        run_pipeline(cfg, until="gradients", client=client if client is not None else False)
+        run_sweep(client, cfg, force=args.force)
+        from mwdisk.pipelines.run import run_report_stage
+
+        run_report_stage(cfg)
+
+    with_client(cfg, job, no_dask=args.no_dask)
+    print(f"sweep finished: rows added to {cfg['run']['out']}/gradients.csv and trends.csv")
+    return 0
+
+
+def _cmd_figures(args) -> int:
+    from .report import write_report
+
+    path = write_report(args.out)
+    print(f"figures in {args.out}/figures, report {path}")
     return 0
 
 
@@ -186,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("distributed", "bokeh", "tornado", "numba", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    handler = {"run": _cmd_run, "mock": _cmd_mock, "stages": _cmd_stages, "grid": _cmd_grid,
+    handler = {"run": _cmd_run, "mock": _cmd_mock, "sweep": _cmd_sweep, "figures": _cmd_figures, "stages": _cmd_stages, "grid": _cmd_grid,
                "config": _cmd_config, "schema": _cmd_schema, "jobscript": _cmd_jobscript}[args.command]
     try:
         return handler(args)

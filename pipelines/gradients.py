@@ -1,0 +1,147 @@
+"""The gradients stage on the cluster: a tree reduction of per-partition age-bin groups, then the fits.
+
+Per partition (on the workers): read the stage outputs, apply the cuts and selections, write the per-star
+table of the stars that pass the cuts (``OUT/selected/`` parquet and ``OUT/selected_fits/`` FITS, one file
+per partition, never gathered), and return the compact age-bin groups and cut counts. The groups are merged
+pairwise in a tree (``combine_groups`` is exactly associative, so 1 or 7 partitions give bit-identical
+fits); the fits run on a worker and only the tables come back to the client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from mwdisk.layout import RunLayout, Variant, atomic_write_text, part_name
+from mwdisk.partitions.gradients import CUT_STEPS, PartitionReduction, gradients_partition
+from mwdisk.stages import STAGES, default_variant, read_partition_inputs, stage_hash
+
+from .progress import track
+
+__all__ = ["run_gradients", "reduce_variant", "write_tables"]
+
+logger = logging.getLogger(__name__)
+
+
+def _selected_dirs(layout: RunLayout, label: str) -> tuple[Path, Path]:
+    base = layout.out if label == "default" else layout.out / "sweeps" / label
+    return base / "selected", base / "selected_fits"
+
+
+def _partition_task(i: int, out: str, cfg: dict, variant: Variant) -> PartitionReduction:
+    layout = RunLayout(out, default_variant(cfg))
+    df = read_partition_inputs(layout, "gradients", i, variant)
+    red = gradients_partition(df, cfg, variant.potential, variant.R0_kpc, variant.vcirc_kms,
+                              cfg["run"]["isochrones"])
+    label = layout.variant_label(variant, STAGES["gradients"].depends)
+    pq_dir, fits_dir = _selected_dirs(layout, label)
+    from mwdisk.stages import write_partition
+
+    write_partition(red.selected, pq_dir / part_name(i), cfg, "gradients")
+    _write_fits(red.selected, fits_dir / part_name(i).replace(".parquet", ".fits"))
+    red.selected = red.selected.iloc[:0]
+    return red
+
+
+def _write_fits(df: pd.DataFrame, path: Path) -> None:
+    """The per-star table as FITS for TOPCAT (strings as fixed width, booleans as logicals)."""
+    from astropy.table import Table
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = Table.from_pandas(df.reset_index(drop=True))
+    tmp = path.with_name(f".{path.name}.tmp")
+    t.write(tmp, format="fits", overwrite=True)
+    tmp.replace(path)
+
+
+def _merge(a: PartitionReduction, b: PartitionReduction) -> PartitionReduction:
+    return a.merge(b)
+
+
+def _fit(red: PartitionReduction, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from mwdisk.gradients import gradient_table, trend_table
+
+    g = cfg["gradients"]
+    models = [g["error_model"]] + [m for m in ("scatter", "naive") if m != g["error_model"]]
+    grads = gradient_table(red.groups, min_members=int(g["min_stars"]), error_models=models,
+                           n_pass=int(g["scatter_passes"]),
+                           percentiles=tuple(g["age_err_percentiles"]))
+    trends = trend_table(grads, min_members=int(g["min_stars"]), trend_age=g["trend_age"])
+    return grads, trends
+
+
+def reduce_variant(client, cfg: dict, out: Path, variant: Variant) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Gradients, trends and cut counts of one (frame, potential) variant."""
+    layout = RunLayout(out, default_variant(cfg))
+    n = layout.n_partitions()
+    label = layout.variant_label(variant, STAGES["gradients"].depends)
+    desc = "gradients" if label == "default" else f"gradients [{label}]"
+    if client is None:
+        red = None
+        for i in track(range(n), n, desc):
+            r = _partition_task(i, str(out), cfg, variant)
+            red = r if red is None else _merge(red, r)
+        grads, trends = _fit(red, cfg)
+        return grads, trends, red.counts
+    from distributed import as_completed
+
+    futures = client.map(_partition_task, range(n), out=str(out), cfg=cfg, variant=variant, pure=False)
+    for _ in track(as_completed(futures), n, desc):
+        pass
+    level = futures
+    while len(level) > 1:  # pairwise tree on the workers
+        nxt = [client.submit(_merge, level[k], level[k + 1], pure=False) for k in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    red = level[0]
+    fitted = client.submit(_fit, red, cfg, pure=False)
+    counts = client.submit(lambda r: r.counts, red, pure=False)
+    grads, trends = fitted.result()
+    return grads, trends, counts.result()
+
+
+def write_tables(out: Path, grads: pd.DataFrame, trends: pd.DataFrame, counts: dict | None) -> None:
+    """Write (or update the rows of this variant in) OUT/gradients.csv, OUT/trends.csv and OUT/cuts.csv."""
+    keys = ["selection", "potential", "R0_kpc", "v0_kms", "radius"]
+    for name, df in (("gradients.csv", grads), ("trends.csv", trends)):
+        path = out / name
+        if path.is_file() and len(df):
+            old = pd.read_csv(path)
+            variants = df[["potential", "R0_kpc", "v0_kms"]].drop_duplicates()
+            drop = old.merge(variants, on=["potential", "R0_kpc", "v0_kms"], how="left", indicator=True)
+            old = old[(drop["_merge"] == "left_only").to_numpy()]
+            df = pd.concat([old, df], ignore_index=True).sort_values(keys, kind="stable")
+        tmp = path.with_name(f".{name}.tmp")
+        df.to_csv(tmp, index=False)
+        tmp.replace(path)
+    if counts is not None:
+        rows = [{"step": s, "n_stars": counts.get(s, 0)} for s in CUT_STEPS]
+        rows += [{"step": k, "n_stars": v} for k, v in sorted(counts.items()) if k.startswith("selection:")]
+        pd.DataFrame(rows).to_csv(out / "cuts.csv", index=False)
+
+
+def run_gradients(client, name: str, cfg: dict, out: str | Path, variant: Variant | None = None,
+                  force: bool = False) -> dict:
+    """The gradients stage for the run's default variant (or ``variant``): tables in OUT."""
+    out = Path(out)
+    layout = RunLayout(out, default_variant(cfg))
+    variant = variant or default_variant(cfg)
+    label = layout.variant_label(variant, STAGES["gradients"].depends)
+    marker = layout.out / "_state" / label / "gradients.json"
+    digest = stage_hash("gradients", cfg, variant)
+    if not force and marker.is_file() and json.loads(marker.read_text()).get("hash") == digest \
+            and (out / "gradients.csv").is_file():
+        logger.info("gradients: already done, skipped")
+        return {"stage": "gradients", "variant": label, "computed": 0, "seconds": 0.0}
+    t0 = time.time()
+    grads, trends, counts = reduce_variant(client, cfg, out, variant)
+    write_tables(out, grads, trends, counts if label == "default" else None)
+    dt = time.time() - t0
+    atomic_write_text(marker, json.dumps({"hash": digest, "seconds": round(dt, 2)}))
+    return {"stage": "gradients", "variant": label, "partitions": layout.n_partitions(), "computed": 1,
+            "seconds": round(dt, 2)}
