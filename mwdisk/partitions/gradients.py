@@ -51,7 +51,7 @@ def gradients_partition(df: pd.DataFrame, cfg: dict, potential: str, R0_kpc: flo
     zcol = f"zmax_kpc_{potential}"
     cuts = cut_masks(df, params)
     flags = df["age_flags"].to_numpy(np.int64)
-    edge = (flags & int(AgeFlag.EDGE_LOW | AgeFlag.EDGE_HIGH)) != 0
+    edge = (flags & int(AgeFlag.EDGE_LO | AgeFlag.EDGE_HI)) != 0
     masks = selection_masks(df, params, {"zmax_kpc": zcol}, base=cuts["age_err"], edge_flag=edge)
     counts = {"ingested": len(df), **{k: int(v.sum()) for k, v in cuts.items()},
               **{f"selection:{k}": int(v.sum()) for k, v in masks.items()}}
