@@ -100,8 +100,14 @@ def start_client(cluster_cfg: dict, out: Path | None = None):
     -------
     (client, cluster): cluster is None for an existing scheduler.
     """
+    import dask
     from distributed import Client, LocalCluster
 
+    # the scheduler's and workers' INFO chatter drowns the run's own log; warnings still show
+    quiet = {"distributed.logging.distributed": "warning", "distributed.logging.bokeh": "error"}
+    dask.config.set(quiet)
+    for noisy in ("distributed", "bokeh", "tornado"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     name = cluster_cfg["name"]
     cluster = None
     if name == "local":
