@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--thick-gradient", type=float, help="dex/kpc (default +0.02)")
     m.add_argument("--duplicate-fraction", type=float)
     m.add_argument("--bad-fraction", type=float, help="share of rows with real-catalogue defects")
-    m.add_argument("--no-true-zmax", action="store_true", help="skip the orbit integration of true Z_max")
+    m.add_argument("--true-zmax", action=argparse.BooleanOptionalAction, default=None,
+                   help="integrate true orbits for true_zmax_kpc (default: mock.with_true_zmax, off)")
     m.add_argument("--cluster", metavar="NAME")
     m.add_argument("--no-dask", action="store_true")
     _common_config_args(m)
@@ -154,8 +155,8 @@ def _cmd_mock(args) -> int:
                      ("bad_fraction", args.bad_fraction)):
         if val is not None:
             extra.append(f"mock.{key}={val}")
-    if args.no_true_zmax:
-        extra.append("mock.with_true_zmax=false")
+    if args.true_zmax is not None:
+        extra.append(f"mock.with_true_zmax={'true' if args.true_zmax else 'false'}")
     if args.seed is not None:
         extra.append(f"run.seed={args.seed}")
     if args.cluster:

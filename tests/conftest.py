@@ -39,3 +39,19 @@ def test_data() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20210615)
+
+
+# Tests that need a service a laptop lacks run only when asked (.ci/run asks for them and starts the service).
+_SERVICES = {
+    "slurm": ("MWDISK_TEST_SLURM", "needs the single-node SLURM of deploy/slurm/start.sh: run it, eval its export "
+                                   "line, and set MWDISK_TEST_SLURM=1 (.ci/run does)"),
+    "browser": ("MWDISK_TEST_BROWSER", "needs headless Chromium (apt-get install chromium) and "
+                                       "MWDISK_TEST_BROWSER=1 (.ci/run does)"),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for marker, (env, reason) in _SERVICES.items():
+            if marker in item.keywords and os.environ.get(env) != "1":
+                item.add_marker(pytest.mark.skip(reason=reason))
