@@ -3,6 +3,7 @@
 ::
 
     mwdisk run [--catalog DIR] [--out DIR] [--config FILE] [--cluster NAME] [--until STAGE] [--force]
+    mwdisk ingest --lamost F --ddpayne F --gaia F --distances F --out DIR   (or --table F --columns MAP.yaml)
     mwdisk mock --n N --seed S --out DIR [--partitions K] [--isochrones dsep|parsec] [...]
     mwdisk stages
     mwdisk grid info [--isochrones dsep|parsec]
@@ -68,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--no-dask", action="store_true")
     _common_config_args(m)
 
+    i = sub.add_parser("ingest", help="survey products (or one joined table) -> a canonical parquet catalogue")
+    i.add_argument("--out", required=True, metavar="DIR", help="folder for the catalogue (give it to run --catalog)")
+    i.add_argument("--lamost", metavar="F", help="LAMOST DR5 catalogue (FITS)")
+    i.add_argument("--ddpayne", metavar="F", help="DD-Payne value-added catalogue (FITS)")
+    i.add_argument("--gaia", metavar="F", help="Gaia eDR3 gaia_source rows (FITS, CSV, ECSV or VOTable)")
+    i.add_argument("--distances", metavar="F", help="Bailer-Jones (2021) distances (CSV or VOTable)")
+    i.add_argument("--table", metavar="F", help="one table you joined yourself (TOPCAT, Gaia archive)")
+    i.add_argument("--columns", metavar="MAP.yaml", help="column map of --table onto the canonical schema")
+    _common_config_args(i)
+
     w = sub.add_parser("sweep", help="gradients under the other potentials and (R0, v0) of the sweeps section")
     w.add_argument("--out", metavar="DIR", help="the run folder (default: run.out)")
     w.add_argument("--catalog", metavar="DIR", help="as given to mwdisk run (default: the built-in mock)")
@@ -114,6 +125,22 @@ def _cmd_run(args) -> int:
 
     summaries = run_pipeline(cfg, until=args.until, force=args.force, client=False if args.no_dask else None)
     print_summary(cfg, summaries)
+    return 0
+
+
+def _cmd_ingest(args) -> int:
+    from .readers import ingest_products
+
+    cfg = _cfg(args)
+    ic = cfg["ingest"]
+    path = ingest_products(
+        lamost=args.lamost, ddpayne=args.ddpayne, gaia=args.gaia, distances=args.distances, table=args.table,
+        columns=args.columns, out_dir=args.out, params=ic["params"], rv_source=ic["rv_source"],
+        xm_radius_arcsec=ic["xm_radius_arcsec"], lamost_epoch_yr=ic["lamost_epoch_yr"],
+        propagate_pm=ic["xm_propagate_pm"], distance_kind=ic["distance_kind"], alpha_column=ic["alpha_column"],
+        stars_only=ic["stars_only"], partition_rows=int(cfg["run"]["partition_rows"]),
+    )
+    print(f"canonical catalogue written to {path}; next: mwdisk run --catalog {path}")
     return 0
 
 
@@ -229,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("distributed", "bokeh", "tornado", "numba", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    handler = {"run": _cmd_run, "mock": _cmd_mock, "sweep": _cmd_sweep, "figures": _cmd_figures, "stages": _cmd_stages, "grid": _cmd_grid,
+    handler = {"run": _cmd_run, "mock": _cmd_mock, "sweep": _cmd_sweep, "ingest": _cmd_ingest, "figures": _cmd_figures, "stages": _cmd_stages, "grid": _cmd_grid,
                "config": _cmd_config, "schema": _cmd_schema, "jobscript": _cmd_jobscript}[args.command]
     try:
         return handler(args)
