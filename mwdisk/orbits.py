@@ -23,6 +23,7 @@ Bad stars never raise: they get NaN and a bit in the ``flags`` array (see :data:
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -209,7 +210,9 @@ def _integrate(galpy_pot, vxvv, ts, integrator):
     out = np.full((6, vxvv.shape[0]), np.nan)
     try:
         o = Orbit(vxvv)
-        o.integrate(ts, galpy_pot, method=integrator, numcores=1, progressbar=False)
+        with warnings.catch_warnings():  # galpy announces its C integrator on every call: kernels stay quiet
+            warnings.filterwarnings("ignore", message="Using C implementation")
+            o.integrate(ts, galpy_pot, method=integrator, numcores=1, progressbar=False)
         orb = np.asarray(o.getOrbit()).reshape(vxvv.shape[0], ts.size, 6)
     except Exception as exc:
         if vxvv.shape[0] == 1:
