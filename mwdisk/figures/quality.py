@@ -1,0 +1,114 @@
+"""Robustness figures: Fig. 13 (high-quality sample), R_present against R_g, scatter-aware against naive.
+
+All three read only ``gradients.csv`` rows of the run's default variant.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .common import (
+    COLORS,
+    LABELS,
+    SELECTION_LABELS,
+    FigureContext,
+    draw_gradient_panel,
+    gradient_rows,
+    new_figure,
+    style,
+)
+
+__all__ = ["high_quality_figure", "rpresent_figure", "error_model_figure"]
+
+logger = logging.getLogger(__name__)
+
+
+def _rows(gradients, ctx, selection, radius="rg", error_model=None):
+    return gradient_rows(gradients, selection, potential=ctx.potential, R0_kpc=ctx.R0_kpc, v0_kms=ctx.v0_kms,
+                         radius=radius, error_model=error_model or ctx.error_model)
+
+
+def high_quality_figure(gradients: pd.DataFrame, ctx: FigureContext, selection: str = "high_quality",
+                        reference: str = "thin_disk") -> Figure | None:
+    """Fig. 13: gradients of the high-quality sample (grey crosses and trend) over the thin disk's trend.
+
+    The high-quality sample (age error < 10 %, turn-off and subgiant stars, within the thin disk by default)
+    should give the same gradients as the full thin disk if the ages of the other stars do not drive them.
+    The thin-disk points are drawn faintly and its trend as a black dashed line.
+
+    Returns None when ``gradients`` has no row of ``selection``.
+    """
+    hq = _rows(gradients, ctx, selection)
+    if hq.empty or not hq["n_stars"].gt(0).any():
+        return None
+    ref = _rows(gradients, ctx, reference)
+    with style():
+        fig = new_figure(7.0, 5.0)
+        ax = fig.add_subplot()
+        if not ref.empty:
+            draw_gradient_panel(ax, ref, ctx, label=SELECTION_LABELS.get(reference, reference), color="0.55",
+                                marker="o", linestyle="--", markersize=3.5, line_color="k")
+        draw_gradient_panel(ax, hq, ctx, label=SELECTION_LABELS.get(selection, selection), color="0.3",
+                            marker="x", markersize=7)
+        ax.set_ylabel(LABELS["gradient"])
+        ax.legend(loc="best", title="trend in " + LABELS["trend"], title_fontsize=8)
+        n_hq, n_ref = int(hq["n_stars"].sum()), int(ref["n_stars"].sum()) if not ref.empty else 0
+        ax.set_title(f"High-quality sample ({n_hq:,} stars in bins) against the thin disk ({n_ref:,})")
+    return fig
+
+
+def rpresent_figure(gradients: pd.DataFrame, ctx: FigureContext,
+                    selections: Sequence[str] = ("thin_disk", "thick_disk")) -> Figure | None:
+    """Gradients in guiding radius R_g (black circles) and in present radius R (orange squares).
+
+    The paper prefers R_g; with R_present it finds a "U" shape (steepest at intermediate ages) for the thin
+    disk, which it attributes to the selection function. Returns None when no selection has rows.
+    """
+    sels = [s for s in selections if not _rows(gradients, ctx, s).empty]
+    if not sels:
+        return None
+    with style():
+        fig = new_figure(6.5 * len(sels), 5.0)
+        axes = fig.subplots(1, len(sels), squeeze=False)[0]
+        for ax, sel in zip(axes, sels):
+            draw_gradient_panel(ax, _rows(gradients, ctx, sel), ctx, label=r"$R_\mathrm{g}$", color="k",
+                                x_offset_gyr=-0.06)
+            draw_gradient_panel(ax, _rows(gradients, ctx, sel, radius="rpresent"), ctx,
+                                label=r"$R_\mathrm{present}$", color=COLORS[1], marker="s", x_offset_gyr=0.06,
+                                linestyle="--")
+            ax.set_ylabel(r"d[Fe/H]/d$R$ (dex kpc$^{-1}$)")
+            ax.legend(loc="best", title="trend in " + LABELS["trend"], title_fontsize=8)
+            ax.set_title(f"{SELECTION_LABELS.get(sel, sel)}: guiding against present radius")
+    return fig
+
+
+def error_model_figure(gradients: pd.DataFrame, ctx: FigureContext,
+                       selections: Sequence[str] = ("thin_disk", "thick_disk")) -> Figure | None:
+    """Gradients with the scatter-aware error model (black) and the naive one (blue, sy = sigma_[Fe/H]).
+
+    METHOD.md section 6: the naive model lets ODR read the intrinsic [Fe/H] scatter as R_g error, steepening
+    the slopes most where the R_g spread is largest, which can fake a flattening with age. Returns None when
+    no selection has rows of both models.
+    """
+    sels = [s for s in selections
+            if not _rows(gradients, ctx, s, error_model="scatter").empty
+            and not _rows(gradients, ctx, s, error_model="naive").empty]
+    if not sels:
+        return None
+    with style():
+        fig = new_figure(6.5 * len(sels), 5.0)
+        axes = fig.subplots(1, len(sels), squeeze=False)[0]
+        for ax, sel in zip(axes, sels):
+            draw_gradient_panel(ax, _rows(gradients, ctx, sel, error_model="scatter"), ctx,
+                                label="scatter-aware", color="k", x_offset_gyr=-0.06)
+            draw_gradient_panel(ax, _rows(gradients, ctx, sel, error_model="naive"), ctx,
+                                label=r"naive ($\sigma_y = \sigma_\mathrm{[Fe/H]}$)", color=COLORS[0],
+                                marker="s", x_offset_gyr=0.06, linestyle="--")
+            ax.set_ylabel(LABELS["gradient"])
+            ax.legend(loc="best", title="trend in " + LABELS["trend"], title_fontsize=8)
+            ax.set_title(f"{SELECTION_LABELS.get(sel, sel)}: error models of the fit")
+    return fig
