@@ -297,10 +297,10 @@ def weighted_line(x: np.ndarray, y: np.ndarray, y_err: np.ndarray) -> LineFit:
     """Weighted least-squares line y = a + b x (errors in y only), in closed form.
 
     Used for the trend of gradient against bin age. The errors follow the same convention as
-    :func:`fit_line` (ODRPACK's ``sd_beta``): the covariance of the weighted fit scaled by the residual
-    variance (reduced chi^2), so that a trend whose points scatter more than their error bars gets a larger
-    error (and one that scatters less, a smaller one). With exactly two points the line is exact and its
-    errors and ``res_var`` are NaN.
+    :func:`fit_line` (ODRPACK's ``sd_beta``) where the points scatter more than their error bars: the
+    covariance of the weighted fit scaled by the residual variance (reduced chi^2). Unlike ``sd_beta`` it is
+    never scaled *down*: a trend through a few bins that happen to line up keeps the error its error bars
+    give. With exactly two points the line is exact and its errors and ``res_var`` are NaN.
 
     Parameters
     ----------
@@ -340,8 +340,11 @@ def weighted_line(x: np.ndarray, y: np.ndarray, y_err: np.ndarray) -> LineFit:
     a = float((sy - b * sx) / sw)
     if n > 2:
         res_var = float((w * (y - a - b * x) ** 2).sum()) / (n - 2)
-        b_err = float(np.sqrt(sw / det * res_var))
-        a_err = float(np.sqrt(sxx / det * res_var))
+        # [CHOICE] inflate by the reduced chi^2 when the bins scatter more than their error bars, never
+        # shrink below the propagated error: with a handful of bins a small chi^2 is luck, not precision
+        scale = max(1.0, res_var)
+        b_err = float(np.sqrt(sw / det * scale))
+        a_err = float(np.sqrt(sxx / det * scale))
     else:
         res_var, a_err, b_err = np.nan, np.nan, np.nan
     return LineFit(

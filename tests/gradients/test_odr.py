@@ -106,9 +106,13 @@ def test_weighted_line_matches_polyfit(rng):
     y = -0.075 + 0.003 * x + e * rng.normal(size=x.size)
     fit = weighted_line(x, y, e)
     p, cov = np.polyfit(x, y, 1, w=1 / e, cov=True)  # covariance scaled by the reduced chi^2, like sd_beta
+    _, cov_abs = np.polyfit(x, y, 1, w=1 / e, cov="unscaled")  # the error bars alone
     assert fit.slope == pytest.approx(p[0], rel=1e-9)
     assert fit.intercept == pytest.approx(p[1], rel=1e-9)
-    assert fit.slope_err == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-6)
+    # inflated by the reduced chi^2 when the points scatter more than their bars, never shrunk below them
+    assert fit.slope_err == pytest.approx(np.sqrt(max(cov[0, 0], cov_abs[0, 0])), rel=1e-6)
+    tight = weighted_line(x, -0.075 + 0.003 * x, e)  # points exactly on the line: chi^2 = 0
+    assert tight.slope_err == pytest.approx(np.sqrt(cov_abs[0, 0]), rel=1e-6)
     two = weighted_line(x[:2], y[:2], e[:2])
     assert np.isnan(two.slope_err) and np.isfinite(two.slope)
 
