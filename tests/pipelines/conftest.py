@@ -1,5 +1,7 @@
 import pytest
 
+from .conftest_slurm import slurm_client  # noqa: F401  (session SLURMCluster fixture, marked tests only)
+
 
 @pytest.fixture(scope="session")
 def client():

@@ -30,7 +30,7 @@ def test_gravity_slurm_job_script():
     # 16 single-threaded workers sharing the job's memory; lifetime shorter than the walltime, staggered
     assert "--nworkers 16" in c and "--nthreads 1" in c
     assert "--memory-limit 3.75GiB" in c
-    assert "--lifetime 220m --lifetime-stagger 10m --lifetime-restart" in c
+    assert "--lifetime 220m --lifetime-stagger 10m" in c and "--lifetime-restart" not in c
     assert "--interface ib0" in c and "--local-directory $TMPDIR" in c
 
 
