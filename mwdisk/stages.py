@@ -157,13 +157,21 @@ def read_partition_inputs(layout: RunLayout, name: str, i: int, variant: Variant
     return base
 
 
+def result_config(cfg: dict) -> dict:
+    """The configuration without what says where and how a run went (``run.out``, ``cluster``), not what it
+    computed: files of two runs that computed the same thing are then byte-identical."""
+    out = {k: v for k, v in cfg.items() if k != "cluster"}
+    out["run"] = {k: v for k, v in cfg["run"].items() if k != "out"}
+    return out
+
+
 def write_partition(df: pd.DataFrame, path: Path, cfg: dict, stage: str) -> None:
-    """Write one partition atomically, the resolved configuration in the file's metadata."""
+    """Write one partition atomically, the resolved configuration (:func:`result_config`) in its metadata."""
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[b"mwdisk_stage"] = stage.encode()
-    meta[b"mwdisk_config"] = to_json(cfg).encode()
+    meta[b"mwdisk_config"] = to_json(result_config(cfg)).encode()
     table = table.replace_schema_metadata(meta)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     pq.write_table(table, tmp)

@@ -100,3 +100,61 @@ def test_resume_after_kill_minus_9(tmp_path, catalog):
     assert r.returncode == 0, r.stderr[-2000:]
     assert f"phasespace: {n_part - done_before} of {n_part} partitions to compute" in r.stderr
     _assert_identical(_read_all(ref), _read_all(out))
+
+
+def _bytes(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for s in STAGES_UNDER_TEST for p in sorted((out / s).glob("*.parquet"))}
+
+
+@pytest.mark.slow
+def test_kill_minus_9_of_the_client_with_a_local_cluster(tmp_path, catalog):
+    """The client process (with its LocalCluster) killed mid-stage; the same command resumes and the files
+    are byte-identical to an uninterrupted run's."""
+    sets = ["--set", "run.partition_rows=150", "--set", "phasespace.n_draws=300", "--set",
+            "cluster.dashboard_address=:0"]
+
+    def cmd(out, until):
+        return [sys.executable, "-m", "mwdisk.cli", "run", "--workers", "2", "--catalog", str(catalog), "--out",
+                str(out), "--until", until, *sets]
+
+    ref = tmp_path / "ref"
+    for until in ("extinction", "phasespace"):
+        assert subprocess.run(cmd(ref, until), capture_output=True).returncode == 0
+    out = tmp_path / "killed"
+    assert subprocess.run(cmd(out, "extinction"), capture_output=True).returncode == 0
+    proc = subprocess.Popen(cmd(out, "phasespace"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    markers = out / "_state" / "default" / "phasespace"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if markers.is_dir() and len(list(markers.glob("*.json"))) >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed; make it longer"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(markers.glob("*.json")))
+    r = subprocess.run(cmd(out, "phasespace"), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    n_part = len(list((ref / "phasespace").glob("*.parquet")))
+    assert done_before < n_part
+    assert f"phasespace: {n_part - done_before} of {n_part} partitions to compute" in r.stderr
+    assert _bytes(ref) == _bytes(out)
+
+
+def test_dashboard_is_served_and_recorded(tmp_path):
+    import urllib.request
+
+    from mwdisk.pipelines.clusters import start_client
+
+    cfg = load_config(overrides=["cluster.dashboard_address=:0", "cluster.n_workers=1"])
+    client, cluster = start_client(cfg["cluster"], tmp_path)
+    try:
+        link = client.dashboard_link
+        assert (tmp_path / "dashboard.txt").read_text().strip() == link
+        with urllib.request.urlopen(link, timeout=30) as resp:
+            assert resp.status == 200
+            assert b"Dask" in resp.read()
+    finally:
+        client.close()
+        cluster.close()
