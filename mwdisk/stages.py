@@ -103,11 +103,11 @@ def stage_hash(name: str, cfg: dict, variant: Variant | None = None) -> str:
         parts.append(cfg["run"]["partition_rows"])
     if name == "ages":
         parts.append(cfg["run"]["isochrones"])
-    if variant is not None:
-        if "frame" in spec.depends:
-            parts.append([variant.R0_kpc, variant.vcirc_kms])
-        if "potential" in spec.depends:
-            parts.append(variant.potential)
+    variant = variant if variant is not None else default_variant(cfg)  # so the default hashes as itself
+    if "frame" in spec.depends:
+        parts.append([variant.R0_kpc, variant.vcirc_kms])
+    if "potential" in spec.depends:
+        parts.append(variant.potential)
     parts.extend(stage_hash(d, cfg, variant) for d in spec.needs)
     return config_hash(*parts)
 
