@@ -25,7 +25,7 @@ def track(items: Iterable[T], total: int, desc: str, unit: str = "partition") ->
         yield from tqdm(items, total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)
         return
     t0 = time.perf_counter()
-    step = max(1, total // 10)
+    step = max(1, -(-total // 10))  # ceil: at most about ten lines
     logger.info("%s: 0/%d %ss", desc, total, unit)
     done = 0
     for item in items:

@@ -158,3 +158,15 @@ def test_dashboard_is_served_and_recorded(tmp_path):
     finally:
         client.close()
         cluster.close()
+
+
+def test_progress_in_a_log_file_has_no_control_characters(caplog):
+    import logging
+
+    from mwdisk.pipelines.progress import track
+
+    with caplog.at_level(logging.INFO, logger="mwdisk"):
+        assert list(track(range(25), 25, "stage")) == list(range(25))
+    text = caplog.text
+    assert "stage: 25/25 partitions" in text and "\r" not in text and "\x1b" not in text
+    assert 3 <= len(caplog.records) <= 12  # about every 10 %, not one line per item
