@@ -64,11 +64,13 @@ def _load(i: int, out: str, name: str, cfg: dict, variant: Variant | None):
     return read_partition_inputs(RunLayout(out, default_variant(cfg)), name, i, variant)
 
 
-def _write(part, i: int, out: str, name: str, cfg: dict, variant: Variant | None, digest: str, t0: float):
+def _write(part, i: int, out: str, name: str, cfg: dict, variant: Variant | None, digest: str):
+    t0 = time.perf_counter()
     layout = RunLayout(out, default_variant(cfg))
     label = layout.variant_label(variant, STAGES[name].depends)
+    seconds = float(part.attrs.pop("mwdisk_compute_seconds", 0.0))
     write_partition(part, layout.partition_file(name, i, label), cfg, name)
-    mark_done(layout, name, i, label, digest, len(part), time.time() - t0)
+    mark_done(layout, name, i, label, digest, len(part), seconds + time.perf_counter() - t0)
     return {"partition": i, "rows": len(part)}
 
 
@@ -96,7 +98,7 @@ def run_partition_stage(client, name: str, cfg: dict, out: str | Path, variant: 
     if client is None:
         for i in track(pending, len(pending), desc):
             df = read_partition_inputs(layout, name, i, variant)
-            _write(compute_partition(name, df, cfg, variant), i, str(out), name, cfg, variant, digest, time.time())
+            _write(_adapter(df, name, cfg, variant), i, str(out), name, cfg, variant, digest)
     else:
         from distributed import as_completed
 
@@ -106,8 +108,7 @@ def run_partition_stage(client, name: str, cfg: dict, out: str | Path, variant: 
                           enforce_metadata=False, label=f"load-{name}")
         res = ddf.map_partitions(_adapter, name, cfg, variant, meta=meta_out, enforce_metadata=False)
         parts = res.to_delayed()
-        tasks = [dask.delayed(_write)(p, i, str(out), name, cfg, variant, digest, time.time())
-                 for p, i in zip(parts, pending)]
+        tasks = [dask.delayed(_write)(p, i, str(out), name, cfg, variant, digest) for p, i in zip(parts, pending)]
         futures = client.compute(tasks)
         for fut in track(as_completed(futures), len(futures), desc):
             fut.result()  # re-raises a worker's exception here, with its message
@@ -116,5 +117,8 @@ def run_partition_stage(client, name: str, cfg: dict, out: str | Path, variant: 
 
 
 def _adapter(df, name: str, cfg: dict, variant: Variant | None):
-    """``map_partitions`` passes the partition first."""
-    return compute_partition(name, df, cfg, variant)
+    """``map_partitions`` passes the partition first; the compute time rides along for the done marker."""
+    t0 = time.perf_counter()
+    out = compute_partition(name, df, cfg, variant)
+    out.attrs["mwdisk_compute_seconds"] = time.perf_counter() - t0
+    return out
