@@ -1,0 +1,52 @@
+"""Age-stage speed on the default mock, one process (= one worker), and its peak memory.
+
+    python benchmarks/ages_mock_bench.py [--n 100000] [--isochrones dsep]
+
+Makes N default-mock stars, their extinction, then times the age stage's partition function (the exact code a
+worker runs) on them as one partition. Prints stars/s/core by wall clock and by CPU time, and the peak
+resident memory. benchmarks/ages_bench.py times the bare kernel on stars drawn from the grid itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import time
+
+import pandas as pd
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--isochrones", default="dsep")
+    args = ap.parse_args()
+
+    from mwdisk.config import load_config
+    from mwdisk.ingest import finalize_partition
+    from mwdisk.mock import generate_partition
+    from mwdisk.pipelines.mock import mock_options
+    from mwdisk.stages import compute_partition
+
+    cfg = load_config(overrides=[f"run.isochrones={args.isochrones}", "mock.duplicate_fraction=0.0"])
+    opts = mock_options(cfg)
+    cat = finalize_partition(generate_partition(args.n, opts.seed, 0, args.n, opts))
+    ext = compute_partition("extinction", cat, cfg)
+    inp = pd.concat([cat, ext.drop(columns="source_id")], axis=1)
+    compute_partition("ages", inp.iloc[:100], cfg)  # numba compilation and grid loading, not timed
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    w0, c0 = time.perf_counter(), time.process_time()
+    out = compute_partition("ages", inp, cfg)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"machine: {platform.machine()}, {platform.platform()}")
+    print(f"{len(inp):,} default-mock stars, one partition, isochrones {args.isochrones}")
+    print(f"ages: {wall:.1f} s wall, {cpu:.1f} s CPU -> {len(inp) / wall:,.0f} stars/s/core (wall), "
+          f"{len(inp) / cpu:,.0f} (CPU)")
+    print(f"stars with an age: {out['age_mode_gyr'].notna().mean():.1%}")
+    print(f"peak memory: {rss:,.0f} MiB (before the timed partition: {rss0:,.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
