@@ -5,6 +5,7 @@
     mwdisk run [--catalog DIR] [--out DIR] [--config FILE] [--cluster NAME] [--until STAGE] [--force]
     mwdisk ingest --lamost F --ddpayne F --gaia F --distances F --out DIR   (or --table F --columns MAP.yaml)
     mwdisk mock --n N --seed S --out DIR [--partitions K] [--isochrones dsep|parsec] [...]
+    mwdisk validate --data PATH [--out DIR]
     mwdisk stages
     mwdisk grid info [--isochrones dsep|parsec]
     mwdisk config [--config FILE] [--set KEY=VALUE ...]
@@ -88,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--no-dask", action="store_true")
     _common_config_args(w)
 
+    v = sub.add_parser("validate", help="ages, orbits and cluster ages against real reference data (Figs. 1, 3, 4)")
+    v.add_argument("--data", required=True, metavar="PATH",
+                   help="data folder holding validation/ (asteroseismic-ages, apokasc3, open-clusters-ucc) and "
+                        "isochrones/mist-bc-gaia")
+    v.add_argument("--out", metavar="DIR", help="run folder; tables and figures go to OUT/validation")
+    _common_config_args(v)
+
     f = sub.add_parser("figures", help="redraw the figures and the report of a finished run")
     f.add_argument("out", metavar="OUT", help="the run folder")
 
@@ -163,6 +171,24 @@ def _cmd_sweep(args) -> int:
 
     with_client(cfg, job, no_dask=args.no_dask)
     print(f"sweep finished: rows added to {cfg['run']['out']}/gradients.csv and trends.csv")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .frame import GalacticFrame
+    from .validation import run_validation
+
+    cfg = _cfg(args, [f"run.out={args.out}"] if args.out else [])
+    v = cfg["validation"]
+    summary = run_validation(
+        args.data, cfg["run"]["out"], isochrones=cfg["run"]["isochrones"],
+        frame=GalacticFrame.from_config(cfg["frame"]), potential=cfg["run"]["potential"],
+        orbit_method=cfg["orbits"]["method"], seed=int(cfg["run"]["seed"]),
+        cluster_radius_r50=v["cluster_radius_r50"], cluster_dist_tol_frac=v["cluster_dist_tol_frac"],
+        cluster_feh_tol_dex=v["cluster_feh_tol_dex"], logg_err_floor=v["logg_err_floor"],
+    )
+    print(f"validation written to {cfg['run']['out']}/validation ({len(summary)} summary entries); "
+          f"`mwdisk figures {cfg['run']['out']}` adds it to the report")
     return 0
 
 
@@ -256,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("distributed", "bokeh", "tornado", "numba", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    handler = {"run": _cmd_run, "mock": _cmd_mock, "sweep": _cmd_sweep, "ingest": _cmd_ingest, "figures": _cmd_figures, "stages": _cmd_stages, "grid": _cmd_grid,
+    handler = {"run": _cmd_run, "mock": _cmd_mock, "sweep": _cmd_sweep, "ingest": _cmd_ingest, "validate": _cmd_validate, "figures": _cmd_figures, "stages": _cmd_stages, "grid": _cmd_grid,
                "config": _cmd_config, "schema": _cmd_schema, "jobscript": _cmd_jobscript}[args.command]
     try:
         return handler(args)

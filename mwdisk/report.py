@@ -42,7 +42,15 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("figures", "Figures"),
     ("sweep", "Systematics sweep: potentials and solar parameters"),
     ("mock", "Mock check: injected against recovered"),
+    ("validation", "Validation on real stars (paper Figs. 1, 3, 4)"),
     ("provenance", "Provenance"),
+)
+
+#: Tables of OUT/validation shown in the report, when `mwdisk validate` has written them.
+VALIDATION_TABLES = (
+    ("fig4_stats.csv", "Fig. 4: our ages against asteroseismic ages (APOKASC-3 x Miglio+2021)"),
+    ("orbit_stats.csv", "Orbits against Miglio+2021's published Z_max, R_peri, R_apo"),
+    ("fig1_clusters.csv", "Fig. 1: Kepler-field open clusters against Dias+2021 ages"),
 )
 
 #: The paper's headline numbers (Vickers, Shen & Li 2021), for the summary.
@@ -285,6 +293,26 @@ def _mock(run: RunData, injected: Mapping[str, float] | None) -> str:
             + _table(tab) + "</details>")
 
 
+def _validation(out: Path) -> str:
+    vdir = out / "validation"
+    if not (vdir / "summary.json").is_file():
+        return ("<p class='note'>Not run for this folder. <code>mwdisk validate --data PATH --out OUT</code> "
+                "compares the ages with asteroseismic ages (Fig. 4), the orbits with Miglio et al. (2021) and "
+                "the ages of Kepler-field clusters with the literature (Fig. 1), and adds them here.</p>")
+    parts = []
+    for name, title in VALIDATION_TABLES:
+        f = vdir / name
+        if f.is_file():
+            parts.append(f"<h3>{_e(title)}</h3>" + _table(pd.read_csv(f)))
+    for png in sorted(vdir.glob("*.png")):
+        parts.append(f"<figure>{_img(png, png.stem)}<figcaption>{_e(png.stem)}</figcaption></figure>")
+    summary = json.loads((vdir / "summary.json").read_text())
+    fig3 = summary.get("fig3") or summary.get("fig3_statement")
+    if fig3:
+        parts.append(f"<h3>Fig. 3</h3><p>{_e(fig3)}</p>")
+    return "".join(parts)
+
+
 def _provenance(run: RunData) -> str:
     p = run.provenance
     if not p:
@@ -324,6 +352,7 @@ def render_report(out_dir: str | Path, injected: Mapping[str, float] | None = No
         "figures": _figures(out),
         "sweep": _sweep(run),
         "mock": _mock(run, injected),
+        "validation": _validation(out),
         "provenance": _provenance(run),
     }
     nav = "".join(f'<a href="#{sid}">{_e(title.split(":")[0])}</a>' for sid, title in SECTIONS)

@@ -105,3 +105,16 @@ def test_run_validation_on_fixtures(fx, tmp_path):
     assert -1.2 < rgb["median_offset_gyr"] < 0.2 and rgb["coverage_68"] > 0.3
     assert rc["median_offset_gyr"] < -0.5  # RGB-only grid: clump stars come out young
     assert "Fig. 3" in s["fig3"]
+
+
+def test_validate_command_and_report_section(fx, tmp_path):
+    """`mwdisk validate --data PATH --out OUT` writes OUT/validation; the report then shows it."""
+    from mwdisk.cli import main
+    from mwdisk.report import render_report
+
+    assert main(["validate", "--data", str(fx), "--out", str(tmp_path)]) == 0
+    html = render_report(tmp_path)
+    assert "Fig. 4: our ages against asteroseismic ages" in html
+    assert html.count("data:image/png;base64,") >= 3
+    assert "mwdisk validate --data PATH" not in html
+    assert "mwdisk validate --data PATH" in render_report(tmp_path / "elsewhere")
