@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--distances", metavar="F", help="Bailer-Jones (2021) distances (CSV or VOTable)")
     i.add_argument("--table", metavar="F", help="one table you joined yourself (TOPCAT, Gaia archive)")
     i.add_argument("--columns", metavar="MAP.yaml", help="column map of --table onto the canonical schema")
+    i.add_argument("--cluster", metavar="NAME", help="where the crossmatch runs (default: a LocalCluster)")
+    i.add_argument("--no-dask", action="store_true", help="crossmatch in this process")
     _common_config_args(i)
 
     w = sub.add_parser("sweep", help="gradients under the other potentials and (R0, v0) of the sweeps section")
@@ -139,15 +141,26 @@ def _cmd_run(args) -> int:
 def _cmd_ingest(args) -> int:
     from .readers import ingest_products
 
-    cfg = _cfg(args)
+    cfg = _cfg(args, [f"cluster.name={args.cluster}"] if args.cluster else [])
     ic = cfg["ingest"]
-    path = ingest_products(
-        lamost=args.lamost, ddpayne=args.ddpayne, gaia=args.gaia, distances=args.distances, table=args.table,
-        columns=args.columns, out_dir=args.out, params=ic["params"], rv_source=ic["rv_source"],
-        xm_radius_arcsec=ic["xm_radius_arcsec"], lamost_epoch_yr=ic["lamost_epoch_yr"],
-        propagate_pm=ic["xm_propagate_pm"], distance_kind=ic["distance_kind"], alpha_column=ic["alpha_column"],
-        stars_only=ic["stars_only"], partition_rows=int(cfg["run"]["partition_rows"]),
-    )
+
+    def job(client):
+        from mwdisk.pipelines.crossmatch import strip_crossmatch
+
+        return ingest_products(
+            lamost=args.lamost, ddpayne=args.ddpayne, gaia=args.gaia, distances=args.distances,
+            table=args.table, columns=args.columns, out_dir=args.out, params=ic["params"],
+            rv_source=ic["rv_source"], xm_radius_arcsec=ic["xm_radius_arcsec"],
+            lamost_epoch_yr=ic["lamost_epoch_yr"], propagate_pm=ic["xm_propagate_pm"],
+            distance_kind=ic["distance_kind"], alpha_column=ic["alpha_column"], stars_only=ic["stars_only"],
+            partition_rows=int(cfg["run"]["partition_rows"]),
+            crossmatch=strip_crossmatch(client) if client is not None else None,
+        )
+
+    from mwdisk.pipelines.run import with_client
+
+    # only a positional crossmatch needs workers; a user table or source_id joins run in this process
+    path = with_client(cfg, job, no_dask=args.no_dask or args.table is not None or args.gaia is None)
     print(f"canonical catalogue written to {path}; next: mwdisk run --catalog {path}")
     return 0
 

@@ -323,7 +323,7 @@ def ingest_products(lamost=None, ddpayne=None, gaia=None, distances=None, table=
                     xm_radius_arcsec: float = 1.0, lamost_epoch_yr: float = 2000.0, propagate_pm: bool = True,
                     distance_kind: str = "geo", alpha_column: str = "alpha_fe", stars_only: bool = True,
                     lamost_gaia_id_column: str | None = None, fill: dict | None = None,
-                    partition_rows: int = 50_000) -> Path:
+                    partition_rows: int = 50_000, crossmatch=None) -> Path:
     """Read survey products (or one user table), join them and write the canonical parquet catalogue.
 
     Either ``table`` with ``columns`` (a column-map YAML), or the products: a spectroscopic catalogue
@@ -359,6 +359,9 @@ def ingest_products(lamost=None, ddpayne=None, gaia=None, distances=None, table=
         Fill defaults for ``table`` (keys of :data:`mwdisk.readers.table.DEFAULT_FILL`).
     partition_rows : int
         Rows per written partition.
+    crossmatch : callable, optional
+        Replaces :func:`crossmatch_partition` (same signature), e.g. the declination-strip version that runs
+        on a Dask cluster (``mwdisk.pipelines.crossmatch.strip_crossmatch``).
 
     Returns
     -------
@@ -408,7 +411,8 @@ def ingest_products(lamost=None, ddpayne=None, gaia=None, distances=None, table=
     if "source_id" in spec.columns:
         matched, unmatched = join_by_source_id(spec, g, spec_epoch_yr=lamost_epoch_yr)
     else:
-        matched, unmatched = crossmatch_partition(spec, g, xm_radius_arcsec, lamost_epoch_yr, propagate_pm)
+        xm = crossmatch or crossmatch_partition  # the cluster's strip-wise version has the same signature
+        matched, unmatched = xm(spec, g, xm_radius_arcsec, lamost_epoch_yr, propagate_pm)
     if len(unmatched):
         logger.warning("%d of %d spectra have no Gaia source (within %.2f arcsec or by id); kept in _unmatched",
                        len(unmatched), len(spec), xm_radius_arcsec)
