@@ -1,0 +1,137 @@
+"""The arithmetic of benchmarks/scaling_model.py on made-up costs (no timing, no cluster)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "scaling_model.py"
+
+
+@pytest.fixture(scope="module")
+def sm():
+    spec = importlib.util.spec_from_file_location("mwdisk_scaling_model", _PATH)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up by name
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _pure(sm, b=1e-3, **kw):
+    """One perfectly parallel stage of ``b`` seconds per star, nothing else."""
+    return sm.ClusterCosts(stages=(sm.StageCost("work", seconds_per_star=b),), **kw)
+
+
+def test_waves_round_up(sm):
+    assert sm.waves(5, 4) == 2
+    assert sm.waves(8, 4) == 2
+    assert sm.waves(9, 4) == 3
+    assert sm.waves(3, 256) == 1
+    assert sm.waves(0, 4) == 0
+    with pytest.raises(ValueError, match="workers"):
+        sm.waves(3, 0)
+
+
+def test_partitions_round_up(sm):
+    assert sm.n_partitions(100_000, 10_000) == 10
+    assert sm.n_partitions(100_001, 10_000) == 11
+    assert sm.n_partitions(10, 10_000) == 1
+    with pytest.raises(ValueError, match="partition_rows"):
+        sm.n_partitions(10, 0)
+
+
+def test_perfect_parallel_work_scales_as_one_over_cores(sm):
+    costs = _pure(sm)
+    n, rows = 1_024_000, 1_000  # 1024 partitions: a whole number of waves for every power of two below
+    t1 = sm.predict(costs, n, 1, rows).total_seconds
+    assert t1 == pytest.approx(n * 1e-3)
+    for cores in (2, 4, 16, 64, 256):
+        assert sm.predict(costs, n, cores, rows).total_seconds == pytest.approx(t1 / cores)
+
+
+def test_last_wave_is_paid_in_full(sm):
+    costs = _pure(sm)
+    # 5 partitions of 1000 stars on 4 cores: two waves of 1 s, not 5/4 s
+    assert sm.predict(costs, 5_000, 4, 1_000).parts["work"] == pytest.approx(2.0)
+    # more cores than partitions: one wave, extra cores idle
+    assert sm.predict(costs, 5_000, 256, 1_000).parts["work"] == pytest.approx(1.0)
+
+
+def test_serial_parts_and_startup_add(sm):
+    base = _pure(sm)
+    extra = _pure(sm, serial=(sm.SerialCost("fits", 10.0, 1e-6), sm.SerialCost("report", 3.0)),
+                  worker_startup_seconds=2.5)
+    n = 1_000_000
+    for cores in (1, 16, 256):
+        t_extra = sm.predict(extra, n, cores, 10_000).total_seconds
+        d = t_extra - sm.predict(base, n, cores, 10_000).total_seconds
+        assert d == pytest.approx(10.0 + 1.0 + 3.0 + 2.5)  # does not shrink with cores
+
+
+def test_stage_startup_is_paid_once_not_per_worker(sm):
+    s = sm.StageCost("work", seconds_per_star=1e-3, startup_seconds=4.0)
+    assert sm.stage_seconds(s, 8_000, 8, 8) == pytest.approx(1.0 + 4.0)
+    assert sm.stage_seconds(s, 8_000, 8, 1) == pytest.approx(8.0 + 4.0)
+
+
+def test_scheduler_bound(sm):
+    # tiny partitions, many workers: the scheduler dispatching one partition per o seconds sets the pace
+    s = sm.StageCost("work", seconds_per_star=1e-6)
+    o = 0.01
+    t = sm.stage_seconds(s, 1_000_000, 10_000, 1_000, overhead=o)
+    assert t == pytest.approx(10_000 * o + 1e-6 * 100)  # not 10 waves of (work + o) = 0.101 s
+    # big partitions, many waves: the overhead is a small addition per partition and wave
+    s = sm.StageCost("work", seconds_per_star=1e-3)
+    t = sm.stage_seconds(s, 1_000_000, 100, 10, overhead=o)
+    assert t == pytest.approx(10 * (10.0 + o))
+
+
+def test_tail_grows_with_spread_and_vanishes_without_it(sm):
+    assert sm.tail_seconds(0.0, 10.0, 100, 64) == 0.0
+    assert sm.tail_seconds(0.2, 10.0, 1, 64) == 0.0  # one task: no maximum to take
+    assert sm.tail_seconds(0.2, 10.0, 100, 64) == pytest.approx(0.2 * 10.0 * math.sqrt(2 * math.log(64)))
+    assert sm.tail_seconds(0.2, 10.0, 100, 64) > sm.tail_seconds(0.1, 10.0, 100, 64)
+
+
+def test_merge_tree_levels(sm):
+    r = sm.ReductionCost(merge_seconds_per_star=0.0)
+    # zero merge cost: only the round trips, one per level, log2(P) levels with enough workers
+    assert sm.tree_seconds(r, 1_000, 8, 64, roundtrip=1.0) == pytest.approx(3.0)
+    assert sm.tree_seconds(r, 1_000, 1, 64, roundtrip=1.0) == 0.0
+    # one worker: every merge in turn (P - 1 merges)
+    assert sm.tree_seconds(r, 1_000, 8, 1, roundtrip=1.0) == pytest.approx(7.0)
+    # merge cost per star: each level touches all N stars once when there are enough workers per level...
+    r = sm.ReductionCost(merge_seconds_per_star=1e-3)
+    one = sm.tree_seconds(r, 1_024, 8, 1)
+    assert one == pytest.approx(3 * 1_024 * 1e-3)  # ...and on one worker every level costs N m
+    # with many workers the levels run their merges side by side: the root (N m) dominates
+    many = sm.tree_seconds(r, 1_024, 8, 64)
+    assert many == pytest.approx(1e-3 * (256 + 512 + 1024))
+
+
+def test_ingest_pieces_and_phases(sm):
+    c = sm.IngestCost(piece_write_seconds=1.0)
+    t, k = sm.ingest_seconds(c, 1_000, partitions=4, input_files=4, workers=4, input_order="random")
+    assert k == 16 and t == pytest.approx(4.0)  # each file writes 4 pieces, 4 files side by side
+    t, k = sm.ingest_seconds(c, 1_000, partitions=4, input_files=4, workers=4, input_order="sorted")
+    assert k == 8 and t == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="input_order"):
+        sm.ingest_seconds(c, 1_000, 4, 4, 4, input_order="shuffled")
+
+
+def test_best_partition_rows_picks_the_minimum(sm):
+    costs = _pure(sm, task_overhead_seconds=0.5)
+    best = sm.best_partition_rows(costs, 1_000_000, 16, candidates=(1_000, 62_500, 500_000))
+    # 1,000 rows: 1000 partitions pay 1000 * 0.5 s of dispatch; 500,000: 2 partitions leave 14 cores idle
+    assert best.partition_rows == 62_500
+
+
+def test_line_through_two_sizes(sm):
+    a, b = sm._line(50.0, 6.0, 100.0, 11.0)
+    assert (a, b) == pytest.approx((1.0, 0.1))
+    a, b = sm._line(50.0, 12.0, 100.0, 11.0)  # noise making the slope negative: flat, not negative
+    assert b == 0.0 and a == pytest.approx(11.0)
