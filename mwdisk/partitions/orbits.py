@@ -33,6 +33,10 @@ def _delta(value: str):
 def orbits_partition(df: pd.DataFrame, ctx) -> pd.DataFrame:
     o = ctx.cfg["orbits"]
     name = ctx.potential
+    cols = orbit_columns(name)
+    if df.empty:  # the declared meta, without building a galpy potential on the client
+        return pd.DataFrame({"source_id": np.empty(0, np.int64), **{c: np.empty(0) for c in cols[:-1]},
+                             cols[-1]: np.empty(0, np.int32)})
     pot = get_potential(name, ctx.frame.R0_kpc, ctx.frame.vcirc_kms,
                         interpolate=bool(o["interpolate_mcm17"]) or name != "mcm17")
     X, Y, Z = (df[c].to_numpy(float) for c in ("X_kpc", "Y_kpc", "Z_kpc"))
@@ -41,17 +45,13 @@ def orbits_partition(df: pd.DataFrame, ctx) -> pd.DataFrame:
     vx = vR * np.cos(phi) - vphi * np.sin(phi)
     vy = vR * np.sin(phi) + vphi * np.cos(phi)
     R = np.hypot(X, Y)
-    rg = guiding_radius(R * vphi, pot) if len(df) else np.empty(0)
-    if len(df):
-        op = orbit_parameters(X, Y, Z, vx, vy, vz, pot, ctx.frame, o["method"], delta=_delta(o["staeckel_delta"]),
-                              integration_time_gyr=o["integration_time_gyr"], n_steps=int(o["n_steps"]),
-                              integrator=o["integrator"], chunk_size=int(o["chunk_size"]))
-        zmax, rperi, rapo, ecc, flags = op.zmax_kpc, op.rperi_kpc, op.rapo_kpc, op.ecc, op.flags
-    else:
-        zmax = rperi = rapo = ecc = np.empty(0)
-        flags = np.empty(0, np.uint8)
+    rg = guiding_radius(R * vphi, pot)
+    op = orbit_parameters(X, Y, Z, vx, vy, vz, pot, ctx.frame, o["method"], delta=_delta(o["staeckel_delta"]),
+                          integration_time_gyr=o["integration_time_gyr"], n_steps=int(o["n_steps"]),
+                          integrator=o["integrator"], chunk_size=int(o["chunk_size"]))
+    zmax, rperi, rapo, ecc, flags = op.zmax_kpc, op.rperi_kpc, op.rapo_kpc, op.ecc, op.flags
     rg_std = np.full(len(df), np.nan)
-    if o["rg_std"] and len(df):
+    if o["rg_std"]:
         p = ctx.cfg["phasespace"]
         draws = regenerate_draws(*phasespace_inputs(df), frame=ctx.frame, seed=ctx.seed, n_draws=int(p["n_draws"]),
                                  distance_z_from_parallax=bool(p["distance_z_from_parallax"]))
@@ -59,7 +59,6 @@ def orbits_partition(df: pd.DataFrame, ctx) -> pd.DataFrame:
         rg_draws = guiding_radius(lz.ravel(), pot).reshape(lz.shape)
         ok = np.isfinite(rg_draws).all(axis=1)
         rg_std[ok] = rg_draws[ok].std(axis=1)
-    cols = orbit_columns(name)
     return pd.DataFrame({
         "source_id": df["source_id"].to_numpy(np.int64),
         cols[0]: rg, cols[1]: rg_std, cols[2]: zmax, cols[3]: rperi, cols[4]: rapo, cols[5]: ecc,
