@@ -75,6 +75,19 @@ def test_truth_columns_change_nothing(tmp_path, catalog):
     _assert_identical(_read_all(tmp_path / "a"), _read_all(tmp_path / "b"))
 
 
+def _kill_after(cmd: list[str], markers: Path, n_done: int) -> None:
+    """Start ``cmd`` in its own process group and kill -9 the group once ``n_done`` partitions are marked."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if markers.is_dir() and len(list(markers.glob("*.json"))) >= n_done:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed; make it longer"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 @pytest.mark.slow
 def test_resume_after_kill_minus_9(tmp_path, catalog):
     ref = tmp_path / "ref"
@@ -83,16 +96,8 @@ def test_resume_after_kill_minus_9(tmp_path, catalog):
     run_pipeline(_cfg(out, catalog, 150, draws=300), until="extinction", client=False)
     cmd = [sys.executable, "-m", "mwdisk.cli", "run", "--no-dask", "--catalog", str(catalog), "--out", str(out),
            "--until", "phasespace", "--set", "run.partition_rows=150", "--set", "phasespace.n_draws=300"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     markers = out / "_state" / "default" / "phasespace"
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        if markers.is_dir() and len(list(markers.glob("*.json"))) >= 3:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be killed; make it longer"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    _kill_after(cmd, markers, 3)
     n_part = len(list((ref / "phasespace").glob("*.parquet")))
     done_before = len(list(markers.glob("*.json")))
     assert 0 < done_before < n_part
@@ -122,17 +127,8 @@ def test_kill_minus_9_of_the_client_with_a_local_cluster(tmp_path, catalog):
         assert subprocess.run(cmd(ref, until), capture_output=True).returncode == 0
     out = tmp_path / "killed"
     assert subprocess.run(cmd(out, "extinction"), capture_output=True).returncode == 0
-    proc = subprocess.Popen(cmd(out, "phasespace"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
     markers = out / "_state" / "default" / "phasespace"
-    deadline = time.time() + 240
-    while time.time() < deadline and proc.poll() is None:
-        if markers.is_dir() and len(list(markers.glob("*.json"))) >= 2:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be killed; make it longer"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    _kill_after(cmd(out, "phasespace"), markers, 2)
     done_before = len(list(markers.glob("*.json")))
     r = subprocess.run(cmd(out, "phasespace"), capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
