@@ -528,7 +528,7 @@ def fit_trend(
     Returns
     -------
     (slope, slope_err, youngest) : floats
-        Trend in dex/kpc/Gyr (``sd_beta``, scaled by the reduced chi^2; NaN with fewer than 3 bins), and the
+        Trend in dex/kpc/Gyr (inflated by the reduced chi^2 when above 1, see :func:`mwdisk.odr.weighted_line`; NaN with fewer than 3 bins), and the
         gradient of the youngest used bin (NaN with no used bin).
     """
     age = np.asarray(age_gyr, dtype=np.float64)[used]
