@@ -528,8 +528,9 @@ def fit_trend(
     Returns
     -------
     (slope, slope_err, youngest) : floats
-        Trend in dex/kpc/Gyr (inflated by the reduced chi^2 when above 1, see :func:`mwdisk.odr.weighted_line`; NaN with fewer than 3 bins), and the
-        gradient of the youngest used bin (NaN with no used bin).
+        Trend in dex/kpc/Gyr (its error inflated by the reduced chi^2 when above 1, see
+        :func:`mwdisk.odr.weighted_line`; NaN with fewer than 3 bins), and the gradient of the youngest used
+        bin (NaN with no used bin).
     """
     age = np.asarray(age_gyr, dtype=np.float64)[used]
     s = np.asarray(slope, dtype=np.float64)[used]

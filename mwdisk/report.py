@@ -214,7 +214,8 @@ def _trends(run: RunData) -> str:
         _m=(t["error_model"] != run.ctx.error_model).astype(int),
     ).sort_values(["_r", "_s", "_m"], kind="stable").drop(columns=["_r", "_s", "_m"])
     return ("<p>Weighted line of gradient against bin age through the bins with enough stars (slope and its "
-            "1&sigma; error, inflated by the reduced &chi;<sup>2</sup> when the bins scatter more than their error bars), and the gradient of the youngest such "
+            "1&sigma; error, inflated by the reduced &chi;<sup>2</sup> when the bins scatter more than their "
+            "error bars), and the gradient of the youngest such "
             "bin. radius <code>rg</code>: guiding radius; <code>rpresent</code>: present radius.</p>"
             + _table(t))
 
