@@ -295,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("distributed", "bokeh", "tornado", "numba", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    handler = {"run": _cmd_run, "mock": _cmd_mock, "sweep": _cmd_sweep, "ingest": _cmd_ingest, "validate": _cmd_validate, "figures": _cmd_figures, "stages": _cmd_stages, "grid": _cmd_grid,
+    handler = {"run": _cmd_run, "mock": _cmd_mock, "sweep": _cmd_sweep, "ingest": _cmd_ingest,
+               "validate": _cmd_validate, "figures": _cmd_figures, "stages": _cmd_stages, "grid": _cmd_grid,
                "config": _cmd_config, "schema": _cmd_schema, "jobscript": _cmd_jobscript}[args.command]
     try:
         return handler(args)
