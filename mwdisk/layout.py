@@ -91,10 +91,6 @@ class RunLayout:
     def work(self) -> Path:
         return self.out / "_work"
 
-    @property
-    def provenance(self) -> Path:
-        return self.out / "provenance.json"
-
     def n_partitions(self) -> int:
         """Number of ingest partitions (the unit every later per-star stage works in)."""
         meta = self.out / "_state" / "ingest.json"

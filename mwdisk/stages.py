@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -120,7 +120,6 @@ class StageContext:
     frame: GalacticFrame
     potential: str
     seed: int
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, cfg: dict, variant: Variant | None = None) -> "StageContext":

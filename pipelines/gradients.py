@@ -18,7 +18,7 @@ import pandas as pd
 
 from mwdisk.layout import RunLayout, Variant, atomic_write_text, part_name
 from mwdisk.partitions.gradients import CUT_STEPS, PartitionReduction, gradients_partition
-from mwdisk.stages import STAGES, default_variant, read_partition_inputs, stage_hash
+from mwdisk.stages import STAGES, default_variant, read_partition_inputs, stage_hash, write_partition
 
 from .progress import track
 
@@ -39,8 +39,6 @@ def _partition_task(i: int, out: str, cfg: dict, variant: Variant) -> PartitionR
                               cfg["run"]["isochrones"])
     label = layout.variant_label(variant, STAGES["gradients"].depends)
     pq_dir, fits_dir = _selected_dirs(layout, label)
-    from mwdisk.stages import write_partition
-
     write_partition(red.selected, pq_dir / part_name(i), cfg, "gradients")
     _write_fits(red.selected, fits_dir / part_name(i).replace(".parquet", ".fits"))
     red.selected = red.selected.iloc[:0]

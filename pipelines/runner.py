@@ -24,6 +24,7 @@ from mwdisk.stages import (
     default_variant,
     is_done,
     mark_done,
+    process_partition,
     read_partition_inputs,
     stage_hash,
     write_partition,
@@ -97,8 +98,7 @@ def run_partition_stage(client, name: str, cfg: dict, out: str | Path, variant: 
     digest = stage_hash(name, cfg, variant)
     if client is None:
         for i in track(pending, len(pending), desc):
-            df = read_partition_inputs(layout, name, i, variant)
-            _write(_adapter(df, name, cfg, variant), i, str(out), name, cfg, variant, digest)
+            process_partition(name, out, i, cfg, variant)
     else:
         from distributed import as_completed
 
