@@ -30,3 +30,12 @@ def test_environment_matches_pyproject():
         elif d.startswith("python"):
             assert d == "python>=3.11"
     assert dict(map(_norm, py)) == dict(map(_norm, conda))
+
+
+def test_every_package_directory_is_in_the_wheel():
+    """A package directory missing from pyproject's list installs in editable mode but not from a wheel."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "mwdisk").rglob("__init__.py")
+             if "__pycache__" not in p.parts}
+    found |= {"mwdisk.pipelines", "mwdisk.deploy"}
+    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages in pyproject.toml"

@@ -5,6 +5,8 @@ partition of global star indices.
 """
 
 from .chemistry import injected_gradient
-from .generate import DEFECTS, TRUTH_COLUMNS, MockOptions, generate_partition
+from .defects import DEFECTS
+from .generate import generate_partition
+from .options import TRUTH_COLUMNS, MockOptions
 
 __all__ = ["MockOptions", "generate_partition", "injected_gradient", "DEFECTS", "TRUTH_COLUMNS"]

@@ -54,7 +54,7 @@ def injected_gradient(age_gyr, population, opts):
 
     Examples
     --------
-    >>> from mwdisk.mock.generate import MockOptions
+    >>> from mwdisk.mock.options import MockOptions
     >>> round(float(injected_gradient(6.0, "thin", MockOptions())), 6)
     -0.06
     """

@@ -1,8 +1,8 @@
 """Thin and thick disk of the mock: ages, density profiles and velocity distributions.
 
 Every function is a scalar ``numba`` kernel (also callable from Python) used inside the per-star rejection
-loop of :mod:`mwdisk.mock.generate`. Parameters come from :class:`~mwdisk.mock.generate.MockOptions`; the
-literature values of the defaults are listed there and in the module docstring of ``generate``.
+loop of :mod:`mwdisk.mock.sample`. Parameters come from :class:`~mwdisk.mock.options.MockOptions`; the
+literature values of the defaults are listed there.
 
 Model (each piece a documented choice):
 
