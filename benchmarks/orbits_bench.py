@@ -18,22 +18,11 @@ import warnings
 import numpy as np
 
 from mwdisk.frame import GalacticFrame
+from mwdisk.mock.kinematic import disk_phase_space
 from mwdisk.orbits import guiding_radius, orbit_parameters
 from mwdisk.potentials import POTENTIAL_NAMES, get_potential
 
 COLS = ("zmax_kpc", "rperi_kpc", "rapo_kpc")
-
-
-def disk_sample(rng, n, frame):
-    """Disk-like stars: R 4-14 kpc, |phi - 180 deg| < 30 deg, z ~ N(0, 0.3 kpc), sigma (35, 25, 20) km/s."""
-    R = rng.uniform(4.0, 14.0, n)
-    phi = np.pi + rng.uniform(-0.5, 0.5, n)
-    z = rng.normal(0.0, 0.3, n)
-    vR = rng.normal(0.0, 35.0, n)
-    vphi = -(frame.vcirc_kms - 10.0) + rng.normal(0.0, 25.0, n)
-    vz = rng.normal(0.0, 20.0, n)
-    c, s = np.cos(phi), np.sin(phi)
-    return R * c, R * s, z, vR * c - vphi * s, vR * s + vphi * c, vz
 
 
 def timed(f, *a, **k):
@@ -57,8 +46,8 @@ def main() -> None:
     warnings.simplefilter("ignore")
     frame = GalacticFrame()
     rng = np.random.default_rng(args.seed)
-    sample = disk_sample(rng, args.n, frame)
-    big = disk_sample(rng, args.n_fast, frame)
+    sample = disk_phase_space(rng, args.n, frame)
+    big = disk_phase_space(rng, args.n_fast, frame)
     for name in POTENTIAL_NAMES:
         t0 = time.perf_counter()
         pot = get_potential(name, frame.R0_kpc, frame.vcirc_kms)

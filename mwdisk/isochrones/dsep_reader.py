@@ -162,7 +162,8 @@ def read_dsep_native(path: str | Path, bc_table=None):
     IsochroneGrid
         family "dsep-native"; comp_axis "mh" if every file has [alpha/Fe] = 0, else "feh_afe".
     """
-    from .grid import IsochroneGrid, read_bc_table_h5, shipped_grid_path
+    from .layout import IsochroneGrid
+    from .storage import read_bc_table_h5, shipped_grid_path
 
     path = Path(path)
     files = sorted(path.glob("*.Gaia")) if path.is_dir() else [path]

@@ -8,7 +8,10 @@ module                    product                                               
 :mod:`.gaia`              Gaia eDR3 ``gaia_source`` (archive names)                   FITS, CSV, ECSV, VOT
 :mod:`.bailerjones`       Bailer-Jones et al. 2021 distances (archive or VizieR)      CSV, VOT, FITS, ECSV
 :mod:`.table`             one user-joined table + a column-map YAML                   FITS, CSV, ECSV, VOT
-:mod:`.join`              source_id join / positional crossmatch, writing parquet     --
+:mod:`.join`              :func:`ingest_products`: files in, canonical parquet out    --
+:mod:`.crossmatch`        positional crossmatch, proper-motion propagation            --
+:mod:`.keyjoin`           joins by source_id (Gaia, distances), obsid/specid          --
+:mod:`.canonical`         canonical columns, parameter/RV choices, parquet writing    --
 ========================  ==========================================================  =====================
 
 Every reader checks a file's columns from its header before reading rows, and refuses a file lacking one

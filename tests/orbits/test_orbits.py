@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mwdisk.frame import GalacticFrame
+from mwdisk.mock.kinematic import disk_phase_space
 from mwdisk.orbits import (
     FLAG_BAD_INPUT,
     FLAG_UNBOUND,
@@ -25,18 +26,6 @@ def _quiet_galpy():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
-
-
-def disk_sample(rng: np.random.Generator, n: int, frame: GalacticFrame = FRAME):
-    """Disk-like stars: R 4-14 kpc, |phi - 180 deg| < 30 deg, small dispersions, v_phi < 0."""
-    R = rng.uniform(4.0, 14.0, n)
-    phi = np.pi + rng.uniform(-0.5, 0.5, n)
-    z = rng.normal(0.0, 0.3, n)
-    vR = rng.normal(0.0, 35.0, n)
-    vphi = -(frame.vcirc_kms - 10.0) + rng.normal(0.0, 25.0, n)
-    vz = rng.normal(0.0, 20.0, n)
-    c, s = np.cos(phi), np.sin(phi)
-    return R * c, R * s, z, vR * c - vphi * s, vR * s + vphi * c, vz
 
 
 def test_shipped_tables_present_and_current():
@@ -76,7 +65,7 @@ def test_to_galpy_natural_matches_galpy_from_sky():
     from galpy.orbit import Orbit
 
     rng = np.random.default_rng(5)
-    x, y, z, vx, vy, vz = disk_sample(rng, 20)
+    x, y, z, vx, vy, vz = disk_phase_space(rng, 20)
     gc = coord.SkyCoord(
         coord.CartesianRepresentation(x, y, z, unit=u.kpc,
                                       differentials=coord.CartesianDifferential(vx, vy, vz, unit=u.km / u.s)),
@@ -98,7 +87,7 @@ def test_guiding_radius_matches_galpy_rguiding(name, rng):
 
     pot = get_potential(name, FRAME.R0_kpc, FRAME.vcirc_kms)
     n = 25
-    x, y, z, vx, vy, vz = disk_sample(rng, n)
+    x, y, z, vx, vy, vz = disk_phase_space(rng, n)
     lz = x * vy - y * vx
     assert np.all(lz < 0)
     vxvv = np.stack(to_galpy_natural(x, y, z, vx, vy, vz, pot.R0_kpc, pot.vcirc_kms), axis=1)
@@ -135,7 +124,7 @@ def _rel(a, b):
 @pytest.mark.parametrize("name", POTENTIAL_NAMES)
 def test_staeckel_agrees_with_integration(name, rng):
     pot = potential_for_frame(name, FRAME)
-    sample = disk_sample(rng, 120)
+    sample = disk_phase_space(rng, 120)
     fast = orbit_parameters(*sample, pot, FRAME, method="staeckel")
     exact = orbit_parameters(*sample, pot, FRAME, method="integrate")
     assert np.all(fast.flags == 0) and np.all(exact.flags == 0)
@@ -153,7 +142,7 @@ def test_interpolated_mcm17_matches_exact_model(rng):
     interp = get_potential("mcm17", FRAME.R0_kpc, FRAME.vcirc_kms, interpolate=True)
     exact = get_potential("mcm17", FRAME.R0_kpc, FRAME.vcirc_kms, interpolate=False)
     assert interp.model.interpolated and not exact.model.interpolated
-    x, y, z, vx, vy, vz = disk_sample(rng, 9)
+    x, y, z, vx, vy, vz = disk_phase_space(rng, 9)
     z[6:], vz[6:] = 0.004, 1.0  # orbits within ~20 pc of the plane: sensitive to the z = 0 boundary
     kw = {"method": "integrate", "integration_time_gyr": 1.0, "n_steps": 1001}
     a = orbit_parameters(x, y, z, vx, vy, vz, interp, FRAME, **kw)
