@@ -8,26 +8,24 @@ Sections (their ``id`` attributes are :data:`SECTIONS`): a summary of the headli
 the cut cascade, the trend table, the gradient tables, every figure (or the reason it is absent), the sweep
 comparison (or how to make it: ``mwdisk sweep``), the mock check when the run is on the built-in mock, and
 the provenance (configuration, versions, inputs, timings).
+
+The sections are drawn by :mod:`mwdisk.report_results` (summary, tables, figures) and
+:mod:`mwdisk.report_checks` (sweep, mock, validation, provenance) from the HTML pieces of
+:mod:`mwdisk.report_html`.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import html
-import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from mwdisk.figures import FIGURES, RunData, figure_index, make_figures
-from mwdisk.figures.common import SELECTION_LABELS, FigureContext
-from mwdisk.figures.mock import recovery_table
-from mwdisk.figures.systematics import HOW_TO_SWEEP, sweep_table, sweep_variants_present
 from mwdisk.layout import atomic_write_text
+from mwdisk.report_checks import _mock, _provenance, _sweep, _validation
+from mwdisk.report_html import _e
+from mwdisk.report_results import PAPER_VALUES, _cuts, _figures, _gradients, _summary, _trends
 
 __all__ = ["SECTIONS", "PAPER_VALUES", "write_report", "render_report"]
 
@@ -45,26 +43,6 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("validation", "Validation on real stars (paper Figs. 1, 3, 4)"),
     ("provenance", "Provenance"),
 )
-
-#: Tables of OUT/validation shown in the report, when `mwdisk validate` has written them.
-VALIDATION_TABLES = (
-    ("fig4_stats.csv", "Fig. 4: our ages against asteroseismic ages (APOKASC-3 x Miglio+2021)"),
-    ("orbit_stats.csv", "Orbits against Miglio+2021's published Z_max, R_peri, R_apo"),
-    ("fig1_clusters.csv", "Fig. 1: Kepler-field open clusters against Dias+2021 ages"),
-)
-
-#: The paper's headline numbers (Vickers, Shen & Li 2021), for the summary.
-PAPER_VALUES = {
-    "thin_disk": {"youngest": -0.075, "trend": 0.003},
-    "thick_disk": {"youngest": 0.02, "trend": 0.0},
-}
-
-_STEP_TEXT = {
-    "ingested": "stars after the crossmatch and 5 arcsec de-duplication",
-    "snr": "SNR &gt; 50 in each of LAMOST g, r, i",
-    "age_err": "and fractional age error &lt; 25 % (the base sample of every selection)",
-    "high_quality_all": "and age error &lt; 10 %, Teff &gt; 5750 K or (log g &lt; 4 and Teff &gt; 5250 K)",
-}
 
 _CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:0;color:#1a1a1a;background:#fff}
@@ -86,254 +64,6 @@ pre{background:#f6f8fa;border:1px solid #dde;padding:1em;font-size:.8em;overflow
 details summary{cursor:pointer;font-weight:600;margin:.5em 0}
 .muted{color:#666;font-size:.9em}
 """
-
-
-def _e(x) -> str:
-    return html.escape(str(x))
-
-
-def _plain(selection: str) -> str:
-    """Plain-text name of a selection (the figure labels use mathtext); escaped by the tables."""
-    text = SELECTION_LABELS.get(selection, selection)
-    return text.replace(r"$Z_\mathrm{max}$", "Z_max").replace(r"$\alpha$", "\u03b1")
-
-
-def _label(selection: str) -> str:
-    """HTML name of a selection, for headings."""
-    return _e(_plain(selection)).replace("Z_max", "Z<sub>max</sub>")
-
-
-def _table(df: pd.DataFrame | None, empty: str = "no rows") -> str:
-    if df is None or df.empty:
-        return f'<p class="muted">{_e(empty)}</p>'
-
-    def fmt(v):
-        if isinstance(v, (bool, np.bool_)):
-            return "yes" if v else "no"
-        if isinstance(v, (int, np.integer)):
-            return f"{int(v):,}"
-        if isinstance(v, (float, np.floating)):
-            return "&ndash;" if not np.isfinite(v) else f"{v:.4g}"
-        return _e(v)
-
-    head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>"
-                   for row in df.itertuples(index=False, name=None))
-    return f'<table class="tbl"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _img(path: Path, alt: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _default_rows(df: pd.DataFrame | None, ctx: FigureContext) -> pd.DataFrame | None:
-    """Rows of the run's own variant (R_present rows carry potential ``none``)."""
-    if df is None or df.empty:
-        return df
-    same_frame = np.isclose(df["R0_kpc"].astype(float), ctx.R0_kpc) & np.isclose(df["v0_kms"].astype(float),
-                                                                                  ctx.v0_kms)
-    pot_ok = (df["potential"] == ctx.potential) | (df["radius"] == "rpresent")
-    return df[same_frame & pot_ok]
-
-
-def _absent(name: str) -> str:
-    return (f'<p class="note">{name} is absent: run the gradients stage (<code>mwdisk run</code>), or give '
-            "the OUT folder of a finished run.</p>")
-
-
-def _summary(run: RunData) -> str:
-    ctx = run.ctx
-    t = _default_rows(run.trends, ctx)
-    parts = [f"<p>Run folder <code>{_e(run.out.resolve())}</code>; default variant: potential "
-             f"<b>{_e(ctx.potential)}</b>, R<sub>0</sub> = {ctx.R0_kpc:g} kpc, v<sub>0</sub> = "
-             f"{ctx.v0_kms:g} km/s; error model <b>{_e(ctx.error_model)}</b> (the other one is reported "
-             f"beside it); age bins with at least {ctx.min_stars} stars enter the trends.</p>"]
-    if t is None or t.empty:
-        parts.append(_absent("trends.csv"))
-        return "".join(parts)
-    rows = []
-    for sel in ("thin_disk", "thick_disk", "high_quality"):
-        for model in (ctx.error_model, ctx.other_error_model):
-            m = t[(t["selection"] == sel) & (t["radius"] == "rg") & (t["error_model"] == model)]
-            if m.empty:
-                continue
-            r = m.iloc[0]
-            paper = PAPER_VALUES.get(sel, {})
-            rows.append({
-                "selection": _plain(sel), "error model": model,
-                "youngest-bin gradient (dex/kpc)": float(r["gradient_youngest_dex_per_kpc"]),
-                "paper": paper.get("youngest", np.nan),
-                "trend (dex/kpc/Gyr)": float(r["slope_dex_per_kpc_per_gyr"]),
-                "trend error": float(r["slope_err_dex_per_kpc_per_gyr"]),
-                "paper trend": paper.get("trend", np.nan),
-            })
-    parts.append(_table(pd.DataFrame(rows), "no thin- or thick-disk trend in trends.csv"))
-    parts.append('<p class="muted">Paper: Vickers, Shen &amp; Li (2021): thin disk -0.075 dex/kpc for the '
-                 "youngest stars, flattening by +0.003 dex/kpc/Gyr; thick disk about +0.02 dex/kpc at all "
-                 "ages.</p>")
-    return "".join(parts)
-
-
-def _cuts(run: RunData) -> str:
-    c = run.cuts
-    if c is None or c.empty:
-        return _absent("cuts.csv")
-    steps = c[~c["step"].astype(str).str.startswith("selection:")].copy()
-    first = float(steps["n_stars"].iloc[0]) if len(steps) else np.nan
-    prev = steps["n_stars"].astype(float).shift(1)
-    casc = pd.DataFrame({
-        "step": steps["step"].astype(str),
-        "stars": steps["n_stars"].astype(int),
-        "of ingested (%)": 100.0 * steps["n_stars"].astype(float) / first,
-        "of previous step (%)": 100.0 * steps["n_stars"].astype(float) / prev,
-    })
-    desc = "".join(f"<li><b>{_e(k)}</b>: {v}</li>" for k, v in _STEP_TEXT.items() if k in set(casc["step"]))
-    sels = c[c["step"].astype(str).str.startswith("selection:")].copy()
-    sel_tab = pd.DataFrame({
-        "selection": sels["step"].astype(str).str.slice(len("selection:")),
-        "stars": sels["n_stars"].astype(int),
-    })
-    if len(sel_tab):
-        order = {n: k for k, n in enumerate(SELECTION_LABELS)}
-        sel_tab = sel_tab.assign(_o=sel_tab["selection"].map(order).fillna(len(order)))
-        sel_tab = sel_tab.sort_values("_o", kind="stable").drop(columns="_o")
-        sel_tab["description"] = [_plain(s) for s in sel_tab["selection"]]
-    return (_table(casc) + f"<ul class='muted'>{desc}</ul>"
-            + "<h3>Selections (each within the base sample)</h3>" + _table(sel_tab, "no selection counts"))
-
-
-def _trends(run: RunData) -> str:
-    t = _default_rows(run.trends, run.ctx)
-    if t is None or t.empty:
-        return _absent("trends.csv")
-    order = {n: k for k, n in enumerate(SELECTION_LABELS)}
-    t = t.assign(
-        _r=(t["radius"] != "rg").astype(int),
-        _s=t["selection"].map(order).fillna(len(order)),
-        _m=(t["error_model"] != run.ctx.error_model).astype(int),
-    ).sort_values(["_r", "_s", "_m"], kind="stable").drop(columns=["_r", "_s", "_m"])
-    return ("<p>Weighted line of gradient against bin age through the bins with enough stars (slope and its "
-            "1&sigma; error, inflated by the reduced &chi;<sup>2</sup> when the bins scatter more than their "
-            "error bars), and the gradient of the youngest such "
-            "bin. radius <code>rg</code>: guiding radius; <code>rpresent</code>: present radius.</p>"
-            + _table(t))
-
-
-def _gradients(run: RunData) -> str:
-    g = _default_rows(run.gradients, run.ctx)
-    if g is None or g.empty:
-        return _absent("gradients.csv")
-    ctx = run.ctx
-    cols = ["bin_lo_gyr", "bin_hi_gyr", "n_stars", "slope_dex_per_kpc", "slope_err_dex_per_kpc",
-            "intercept_dex", "scatter_dex", "age_median_gyr", "age_err_lo_gyr", "age_err_hi_gyr"]
-    parts = ["<p>Orthogonal-distance fits of [Fe/H] = a + b R<sub>g</sub> per age bin (b = "
-             "<code>slope_dex_per_kpc</code>), error model <b>" + _e(ctx.error_model) + "</b>. "
-             "<code>age_err_lo/hi_gyr</code> are the 16th/84th percentiles of the members' error-expanded "
-             "ages (the x error bars).</p>"]
-    for sel in ("thin_disk", "thick_disk"):
-        m = g[(g["selection"] == sel) & (g["radius"] == "rg") & (g["error_model"] == ctx.error_model)]
-        parts.append(f"<h3>{_label(sel)}</h3>" + _table(m[cols].sort_values("bin_lo_gyr")))
-    full = run.gradients
-    parts.append(f"<details><summary>All {len(full):,} rows of gradients.csv (every selection, radius, error "
-                 f"model and variant)</summary>{_table(full)}</details>")
-    return "".join(parts)
-
-
-def _figures(out: Path) -> str:
-    entries = figure_index(out)
-    if not entries:
-        return '<p class="note">No figure index: run <code>mwdisk figures OUT</code>.</p>'
-    parts = []
-    for e in entries:
-        title = e.get("title", e.get("name", "?"))
-        anchor = f'id="fig-{_e(e.get("name", ""))}"'
-        png = out / "figures" / f"{e['name']}.png"
-        if e.get("skipped") or not png.is_file():
-            reason = e.get("skipped") or f"{png.name} is missing: redraw with mwdisk figures OUT"
-            parts.append(f'<div class="skip" {anchor}><b>{title}</b>: not drawn. {_e(reason)}</div>')
-            continue
-        pdf = f"figures/{e['name']}.pdf"
-        parts.append(f"<figure {anchor}><h3>{title}</h3>{_img(png, e['name'])}"
-                     f"<figcaption>{e.get('caption', '')} "
-                     f'<a href="{_e(pdf)}">PDF</a></figcaption></figure>')
-    return "".join(parts)
-
-
-def _sweep(run: RunData) -> str:
-    present = sweep_variants_present(run.gradients, run.ctx)
-    if not any(present.values()):
-        return f'<p class="note">{_e(HOW_TO_SWEEP)}</p>'
-    tab = sweep_table(run.trends, run.ctx)
-    msg = (f"<p>Variants present: other potentials {_e(present['potentials'] or 'none')}, R<sub>0</sub> "
-           f"{_e(present['R0_kpc'] or 'none')} kpc, v<sub>0</sub> {_e(present['v0_kms'] or 'none')} km/s. "
-           "Thin-disk trend (R<sub>g</sub>, default error model) in each variant; <code>d_*</code> are the "
-           "differences from the run's own values. Figs. 11 and 12 above draw the per-bin gradients.</p>")
-    return msg + _table(tab, "trends.csv has no thin-disk rows")
-
-
-def _mock(run: RunData, injected: Mapping[str, float] | None) -> str:
-    if injected is None:
-        return "<p class='muted'>Not a run on the built-in mock: no injected law to compare with.</p>"
-    if run.gradients is None or run.gradients.empty:
-        return '<p class="note">gradients.csv is absent: nothing to compare.</p>'
-    tab = recovery_table(run.gradients, run.ctx, injected)
-    law = (f"<p>Injected law: thin disk g(age) = {injected['thin_gradient']:+.4f} "
-           f"{injected['thin_flattening']:+.4f} (age - 1 Gyr) dex/kpc; thick disk "
-           f"{injected['thick_gradient']:+.4f} dex/kpc. <code>pull</code> = (recovered - injected) / slope "
-           "error.</p>")
-    rows = []
-    for (sel, model), d in tab.groupby(["selection", "error_model"], sort=False):
-        u = d[d["in_trend"].astype(bool)]
-        has = len(u) > 0
-        rows.append({"selection": sel, "error model": model, "bins in trend": len(u),
-                     "mean difference (dex/kpc)":
-                         float(u["difference_dex_per_kpc"].mean()) if has else np.nan,
-                     "chi2 / bins": float((u["pull"] ** 2).mean()) if has else np.nan})
-    return (law + _table(pd.DataFrame(rows)) + "<details><summary>Per-bin values</summary>"
-            + _table(tab) + "</details>")
-
-
-def _validation(out: Path) -> str:
-    vdir = out / "validation"
-    if not (vdir / "summary.json").is_file():
-        return ("<p class='note'>Not run for this folder. <code>mwdisk validate --data PATH --out OUT</code> "
-                "compares the ages with asteroseismic ages (Fig. 4), the orbits with Miglio et al. (2021) and "
-                "the ages of Kepler-field clusters with the literature (Fig. 1), and adds them here.</p>")
-    parts = []
-    for name, title in VALIDATION_TABLES:
-        f = vdir / name
-        if f.is_file():
-            parts.append(f"<h3>{_e(title)}</h3>" + _table(pd.read_csv(f)))
-    for png in sorted(vdir.glob("*.png")):
-        parts.append(f"<figure>{_img(png, png.stem)}<figcaption>{_e(png.stem)}</figcaption></figure>")
-    summary = json.loads((vdir / "summary.json").read_text())
-    fig3 = summary.get("fig3") or summary.get("fig3_statement")
-    if fig3:
-        parts.append(f"<h3>Fig. 3</h3><p>{_e(fig3)}</p>")
-    return "".join(parts)
-
-
-def _provenance(run: RunData) -> str:
-    p = run.provenance
-    if not p:
-        return '<p class="note">provenance.json is absent.</p>'
-    head = pd.DataFrame([
-        {"item": k, "value": str(p.get(k))} for k in ("mwdisk_version", "git_commit", "written_utc", "seed")
-        if k in p
-    ] + [{"item": f"machine {k}", "value": str(v)} for k, v in (p.get("machine") or {}).items()])
-    versions = pd.DataFrame(sorted((p.get("versions") or {}).items()), columns=["package", "version"])
-    inputs = pd.DataFrame(sorted((p.get("inputs") or {}).items()), columns=["input file", "sha256"])
-    timings = pd.DataFrame(p.get("timings") or [])
-    total = ""
-    if "seconds" in timings:
-        total = f"<p class='muted'>Sum of the recorded stage times: {timings['seconds'].sum():.1f} s.</p>"
-    cfg = json.dumps(p.get("config", {}), indent=1, sort_keys=False)
-    return ("<h3>Run</h3>" + _table(head) + "<h3>Versions</h3>" + _table(versions)
-            + "<h3>Inputs</h3>" + _table(inputs, "no input files (built-in mock generated in memory)")
-            + "<h3>Timings</h3>" + _table(timings, "no timings recorded") + total
-            + "<h3>Configuration</h3><details open><summary>resolved configuration (JSON)</summary>"
-            + f"<pre>{_e(cfg)}</pre></details>")
 
 
 def render_report(out_dir: str | Path, injected: Mapping[str, float] | None = None) -> str:

@@ -10,7 +10,9 @@ Each figure family is a module of pure functions that take DataFrames and return
 None when there is nothing to draw): :mod:`.chemistry` (Figs. 5, 8), :mod:`.disks` (6, 7),
 :mod:`.slices` (9, 10),
 :mod:`.systematics` (11, 12), :mod:`.quality` (13, R_present, error models), :mod:`.mock` (recovery on a
-mock). Figures are drawn on an Agg canvas without pyplot: no window is ever opened.
+mock). Figures are drawn on an Agg canvas without pyplot: no window is ever opened. What they share is in
+:mod:`.theme` (labels, colours, canvas, files), :mod:`.context` (:class:`FigureContext`, axis ranges),
+:mod:`.gradient_panel` and :mod:`.star_panels`, all re-exported by :mod:`.common`.
 
 Examples
 --------
@@ -29,8 +31,9 @@ from pathlib import Path
 from mwdisk.layout import atomic_write_text
 
 from . import chemistry, disks, mock, quality, slices, systematics
-from .common import FigureContext, save_figure
+from .context import FigureContext
 from .data import RunData, injected_from_provenance
+from .theme import save_figure
 
 __all__ = [
     "FIGURES",

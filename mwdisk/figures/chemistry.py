@@ -13,7 +13,9 @@ from matplotlib.figure import Figure
 
 from mwdisk.selections import chem_line
 
-from .common import LABELS, FigureContext, draw_chemistry_density, draw_division_lines, new_figure, style
+from .context import FigureContext
+from .star_panels import draw_chemistry_density, draw_division_lines
+from .theme import LABELS, new_figure, style
 
 __all__ = ["CONTOUR_FRACTIONS", "chemistry_plane", "chemistry_age"]
 

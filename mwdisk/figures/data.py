@@ -20,7 +20,7 @@ import pandas as pd
 
 from mwdisk.selections import resolve_params
 
-from .common import FigureContext, axis_limits, zmax_limits
+from .context import FigureContext, axis_limits, zmax_limits
 
 __all__ = ["RunData", "injected_from_provenance"]
 

@@ -14,20 +14,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .common import (
-    COLORS,
-    LABELS,
-    SELECTION_LABELS,
-    FigureContext,
-    draw_chemistry_density,
-    draw_division_lines,
-    draw_gradient_panel,
-    draw_orbit_density,
-    gradient_rows,
-    new_figure,
-    style,
-    subsample,
-)
+from .context import FigureContext
+from .gradient_panel import draw_gradient_panel, run_rows
+from .star_panels import draw_chemistry_density, draw_division_lines, draw_orbit_density, subsample
+from .theme import COLORS, LABELS, SELECTION_LABELS, new_figure, style
 
 __all__ = ["STAR_COLUMNS", "disk_figure", "draw_bin_panel"]
 
@@ -88,10 +78,8 @@ def disk_figure(stars: pd.DataFrame, gradients: pd.DataFrame, ctx: FigureContext
     title : str, optional
         Figure title (default: the selection's name and size).
     """
-    rows = gradient_rows(gradients, selection, potential=ctx.potential, R0_kpc=ctx.R0_kpc, v0_kms=ctx.v0_kms,
-                         error_model=ctx.error_model)
-    other = gradient_rows(gradients, selection, potential=ctx.potential, R0_kpc=ctx.R0_kpc,
-                          v0_kms=ctx.v0_kms, error_model=ctx.other_error_model)
+    rows = run_rows(gradients, ctx, selection)
+    other = run_rows(gradients, ctx, selection, error_model=ctx.other_error_model)
     fr = ctx.limit("feh", stars["feh"].to_numpy(dtype=float))
     ar = ctx.limit("afe", stars["afe"].to_numpy(dtype=float))
     rr = ctx.limit("rg", stars["rg_kpc"].to_numpy(dtype=float))

@@ -16,17 +16,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .common import (
-    COLORS,
-    LABELS,
-    SELECTION_LABELS,
-    FigureContext,
-    draw_gradient_panel,
-    gradient_rows,
-    new_figure,
-    style,
-    trend_fit,
-)
+from .context import FigureContext
+from .gradient_panel import draw_gradient_panel, run_rows, trend_fit
+from .theme import COLORS, LABELS, SELECTION_LABELS, new_figure, style
 
 __all__ = ["INJECTED_KEYS", "POPULATIONS", "injected_gradient", "recovery_table", "mock_recovery_figure"]
 
@@ -79,8 +71,7 @@ def recovery_table(
     out = []
     for sel, pop in POPULATIONS.items():
         for model in (ctx.error_model, ctx.other_error_model):
-            rows = gradient_rows(gradients, sel, potential=ctx.potential, R0_kpc=ctx.R0_kpc,
-                                 v0_kms=ctx.v0_kms, error_model=model)
+            rows = run_rows(gradients, ctx, sel, error_model=model)
             if rows.empty:
                 continue
             _, used = trend_fit(rows, ctx.min_stars, ctx.age_column)
@@ -137,8 +128,7 @@ def mock_recovery_figure(gradients: pd.DataFrame, ctx: FigureContext,
                 lab = f"injected: {injected['thick_gradient']:+.3f}"
             ax.plot(ages, law, color="0.4", lw=2.0, label=lab)
             for k, model in enumerate(models):
-                rows = gradient_rows(gradients, sel, potential=ctx.potential, R0_kpc=ctx.R0_kpc,
-                                     v0_kms=ctx.v0_kms, error_model=model)
+                rows = run_rows(gradients, ctx, sel, error_model=model)
                 draw_gradient_panel(ax, rows, ctx, label=model, color=colors[model], marker=markers[model],
                                     x_offset_gyr=(-0.06, 0.06)[k], linestyle=("-", "--")[k])
             ax.set_ylabel(LABELS["gradient"])

@@ -11,25 +11,33 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .common import (
-    COLORS,
-    LABELS,
-    SELECTION_LABELS,
-    FigureContext,
-    draw_gradient_panel,
-    gradient_rows,
-    new_figure,
-    style,
-)
+from .context import FigureContext
+from .gradient_panel import draw_gradient_panel, run_rows
+from .theme import COLORS, LABELS, SELECTION_LABELS, new_figure, style
 
 __all__ = ["high_quality_figure", "rpresent_figure", "error_model_figure"]
 
 logger = logging.getLogger(__name__)
 
 
-def _rows(gradients, ctx, selection, radius="rg", error_model=None):
-    return gradient_rows(gradients, selection, potential=ctx.potential, R0_kpc=ctx.R0_kpc, v0_kms=ctx.v0_kms,
-                         radius=radius, error_model=error_model or ctx.error_model)
+def _paired_figure(panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], ctx: FigureContext, *,
+                   label_1: str, label_2: str, color_2: str, ylabel: str, what: str) -> Figure:
+    """One panel per ``(selection, rows_1, rows_2)`` of ``panels``: two sets of gradients, offset in age.
+
+    ``rows_1`` is drawn as black circles with a solid trend, ``rows_2`` as squares of colour ``color_2``
+    with a dashed trend. Each panel is titled with the selection's name and ``what``.
+    """
+    with style():
+        fig = new_figure(6.5 * len(panels), 5.0)
+        axes = fig.subplots(1, len(panels), squeeze=False)[0]
+        for ax, (sel, rows_1, rows_2) in zip(axes, panels):
+            draw_gradient_panel(ax, rows_1, ctx, label=label_1, color="k", x_offset_gyr=-0.06)
+            draw_gradient_panel(ax, rows_2, ctx, label=label_2, color=color_2, marker="s", x_offset_gyr=0.06,
+                                linestyle="--")
+            ax.set_ylabel(ylabel)
+            ax.legend(loc="best", title="trend in " + LABELS["trend"], title_fontsize=8)
+            ax.set_title(f"{SELECTION_LABELS.get(sel, sel)}: {what}")
+    return fig
 
 
 def high_quality_figure(gradients: pd.DataFrame, ctx: FigureContext, selection: str = "high_quality",
@@ -42,10 +50,10 @@ def high_quality_figure(gradients: pd.DataFrame, ctx: FigureContext, selection: 
 
     Returns None when ``gradients`` has no row of ``selection``.
     """
-    hq = _rows(gradients, ctx, selection)
+    hq = run_rows(gradients, ctx, selection)
     if hq.empty or not hq["n_stars"].gt(0).any():
         return None
-    ref = _rows(gradients, ctx, reference)
+    ref = run_rows(gradients, ctx, reference)
     with style():
         fig = new_figure(7.0, 5.0)
         ax = fig.add_subplot()
@@ -68,22 +76,13 @@ def rpresent_figure(gradients: pd.DataFrame, ctx: FigureContext,
     The paper prefers R_g; with R_present it finds a "U" shape (steepest at intermediate ages) for the thin
     disk, which it attributes to the selection function. Returns None when no selection has rows.
     """
-    sels = [s for s in selections if not _rows(gradients, ctx, s).empty]
+    sels = [s for s in selections if not run_rows(gradients, ctx, s).empty]
     if not sels:
         return None
-    with style():
-        fig = new_figure(6.5 * len(sels), 5.0)
-        axes = fig.subplots(1, len(sels), squeeze=False)[0]
-        for ax, sel in zip(axes, sels):
-            draw_gradient_panel(ax, _rows(gradients, ctx, sel), ctx, label=r"$R_\mathrm{g}$", color="k",
-                                x_offset_gyr=-0.06)
-            draw_gradient_panel(ax, _rows(gradients, ctx, sel, radius="rpresent"), ctx,
-                                label=r"$R_\mathrm{present}$", color=COLORS[1], marker="s", x_offset_gyr=0.06,
-                                linestyle="--")
-            ax.set_ylabel(r"d[Fe/H]/d$R$ (dex kpc$^{-1}$)")
-            ax.legend(loc="best", title="trend in " + LABELS["trend"], title_fontsize=8)
-            ax.set_title(f"{SELECTION_LABELS.get(sel, sel)}: guiding against present radius")
-    return fig
+    panels = [(s, run_rows(gradients, ctx, s), run_rows(gradients, ctx, s, radius="rpresent")) for s in sels]
+    return _paired_figure(panels, ctx, label_1=r"$R_\mathrm{g}$", label_2=r"$R_\mathrm{present}$",
+                          color_2=COLORS[1], ylabel=LABELS["gradient_r"],
+                          what="guiding against present radius")
 
 
 def error_model_figure(gradients: pd.DataFrame, ctx: FigureContext,
@@ -95,20 +94,12 @@ def error_model_figure(gradients: pd.DataFrame, ctx: FigureContext,
     no selection has rows of both models.
     """
     sels = [s for s in selections
-            if not _rows(gradients, ctx, s, error_model="scatter").empty
-            and not _rows(gradients, ctx, s, error_model="naive").empty]
+            if not run_rows(gradients, ctx, s, error_model="scatter").empty
+            and not run_rows(gradients, ctx, s, error_model="naive").empty]
     if not sels:
         return None
-    with style():
-        fig = new_figure(6.5 * len(sels), 5.0)
-        axes = fig.subplots(1, len(sels), squeeze=False)[0]
-        for ax, sel in zip(axes, sels):
-            draw_gradient_panel(ax, _rows(gradients, ctx, sel, error_model="scatter"), ctx,
-                                label="scatter-aware", color="k", x_offset_gyr=-0.06)
-            draw_gradient_panel(ax, _rows(gradients, ctx, sel, error_model="naive"), ctx,
-                                label=r"naive ($\sigma_y = \sigma_\mathrm{[Fe/H]}$)", color=COLORS[0],
-                                marker="s", x_offset_gyr=0.06, linestyle="--")
-            ax.set_ylabel(LABELS["gradient"])
-            ax.legend(loc="best", title="trend in " + LABELS["trend"], title_fontsize=8)
-            ax.set_title(f"{SELECTION_LABELS.get(sel, sel)}: error models of the fit")
-    return fig
+    panels = [(s, run_rows(gradients, ctx, s, error_model="scatter"),
+               run_rows(gradients, ctx, s, error_model="naive")) for s in sels]
+    return _paired_figure(panels, ctx, label_1="scatter-aware",
+                          label_2=r"naive ($\sigma_y = \sigma_\mathrm{[Fe/H]}$)", color_2=COLORS[0],
+                          ylabel=LABELS["gradient"], what="error models of the fit")

@@ -14,18 +14,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .common import (
-    LABELS,
-    SELECTION_LABELS,
-    FigureContext,
-    draw_chemistry_density,
-    draw_division_lines,
-    draw_gradient_panel,
-    draw_orbit_density,
-    gradient_rows,
-    new_figure,
-    style,
-)
+from .context import FigureContext
+from .gradient_panel import draw_gradient_panel, run_rows
+from .star_panels import draw_chemistry_density, draw_division_lines, draw_orbit_density
+from .theme import LABELS, SELECTION_LABELS, new_figure, style
 
 __all__ = ["ZMAX_SLICES", "CHEM_SLICES", "STAR_COLUMNS", "slices_figure", "slice_titles"]
 
@@ -84,8 +76,7 @@ def slices_figure(stars: pd.DataFrame, gradients: pd.DataFrame, ctx: FigureConte
         fig = new_figure(3.6 * n + 0.6, 10.0)
         axes = fig.subplots(3, n, squeeze=False)
         for j, sel in enumerate(selections):
-            rows = gradient_rows(gradients, sel, potential=ctx.potential, R0_kpc=ctx.R0_kpc,
-                                 v0_kms=ctx.v0_kms, error_model=ctx.error_model)
+            rows = run_rows(gradients, ctx, sel)
             col = f"sel_{sel}"
             members = stars[stars[col].to_numpy(dtype=bool)] if col in stars else stars.iloc[:0]
             ax = axes[0, j]

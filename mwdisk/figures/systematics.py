@@ -13,17 +13,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .common import (
-    COLORS,
-    LABELS,
-    POTENTIAL_LABELS,
-    SELECTION_LABELS,
-    FigureContext,
-    draw_gradient_panel,
-    gradient_rows,
-    new_figure,
-    style,
-)
+from .context import FigureContext
+from .gradient_panel import draw_gradient_panel, gradient_rows
+from .theme import COLORS, LABELS, POTENTIAL_LABELS, SELECTION_LABELS, new_figure, style
 
 __all__ = [
     "HOW_TO_SWEEP",
