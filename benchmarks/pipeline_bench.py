@@ -1,9 +1,12 @@
 """End-to-end benchmark of `mwdisk run` on a mock: wall time per stage and peak memory per worker.
 
     python benchmarks/pipeline_bench.py --n 300000 [--workers 2] [--out /tmp/mwdisk-bench] [--true-zmax]
+        [--set section.key=value ...] [--judge]
 
 Prints, per stage, the wall time and stars per second per core (stars / wall / workers), then each worker's
 peak resident memory (ru_maxrss), and the machine. The mock is generated first and timed separately.
+``--judge`` then prints issue 9's injection-recovery verdict on the finished run
+(``benchmarks/injection_acceptance.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import platform
 import resource
 import shutil
 import time
+from pathlib import Path
 
 
 def _peak_mib() -> float:
@@ -28,6 +32,8 @@ def main() -> None:
     ap.add_argument("--partition-rows", type=int, default=50_000)
     ap.add_argument("--true-zmax", action="store_true")
     ap.add_argument("--keep", action="store_true", help="reuse an existing run folder (resume)")
+    ap.add_argument("--set", action="append", default=[], help="config override section.key=value")
+    ap.add_argument("--judge", action="store_true", help="judge the gradients against the injected law")
     args = ap.parse_args()
 
     from mwdisk.config import load_config
@@ -41,7 +47,7 @@ def main() -> None:
     cfg = load_config(overrides=[
         f"run.out={args.out}", f"mock.n={args.n}", f"mock.partitions={parts}",
         f"mock.with_true_zmax={'true' if args.true_zmax else 'false'}", f"cluster.n_workers={args.workers}",
-        f"run.partition_rows={args.partition_rows}", "cluster.dashboard_address=:0",
+        f"run.partition_rows={args.partition_rows}", "cluster.dashboard_address=:0", *args.set,
     ])
     client, cluster = start_client(cfg["cluster"], None)
     try:
@@ -67,6 +73,12 @@ def main() -> None:
     print(f"{'total':<11} {total:8.1f} s (pipeline without the mock)")
     for addr, mib in sorted(peaks.items()):
         print(f"peak memory {addr}: {mib:.0f} MiB")
+    if args.judge:
+        from injection_acceptance import judge
+
+        print(f"overrides: {' '.join(args.set) or 'none (default injection)'}")
+        ok = judge(Path(args.out), cfg, 0.010, 0.0015, 0.010)
+        print("injection recovery:", "PASS" if ok else "FAIL")
 
 
 if __name__ == "__main__":
