@@ -245,7 +245,12 @@ def analytic_ebv(
     X = -R0_kpc + s * cb * np.cos(lr)[:, None]
     Y = s * cb * np.sin(lr)[:, None]
     f = np.exp(-(np.hypot(X, Y) - R0_kpc) / h_R_kpc)
-    integral = 0.5 * T * (f @ w)
+    # the quadrature sum column by column, not ``f @ w``: BLAS sums a row in an order that can depend on the
+    # row's position in the array, which made a star's extinction depend (in the last bit) on its partition
+    acc = np.zeros(T.shape)
+    for j in range(w.size):
+        acc += f[:, j] * w[j]
+    integral = 0.5 * T * acc
     out[good] = av_per_kpc / rv * integral
     return out.reshape(shape)
 

@@ -149,8 +149,10 @@ def galcen_to_icrs(x, y, z, vx, vy, vz, frame):
     pos = np.stack([x - sun[0], y - sun[1], z - sun[2]])
     vsun = np.asarray(frame.v_sun_kms)
     vel = np.stack([vx - vsun[0], vy - vsun[1], vz - vsun[2]])
-    p = m.T @ pos
-    v = m.T @ vel
+    # m.T @ pos written out: a matrix product sums in an order that can depend on the number of stars (a
+    # single star took another path and differed in the last bit), and a star must not depend on its batch
+    p = np.stack([m[0, i] * pos[0] + m[1, i] * pos[1] + m[2, i] * pos[2] for i in range(3)])
+    v = np.stack([m[0, i] * vel[0] + m[1, i] * vel[1] + m[2, i] * vel[2] for i in range(3)])
     d = np.sqrt((p**2).sum(axis=0))
     ra = np.arctan2(p[1], p[0])
     dec = np.arcsin(np.clip(p[2] / d, -1, 1))

@@ -156,3 +156,16 @@ def test_radec_to_lb_galactic_centre():
     l, b = radec_to_lb(np.array([266.4049882865447, np.nan]), np.array([-28.93617776179147, 0.0]))
     assert abs((l[0] + 180) % 360 - 180) < 1e-4 and abs(b[0]) < 1e-4
     assert np.isnan(l[1])
+
+
+def test_analytic_model_does_not_depend_on_the_batch():
+    """A star's extinction is the same in any partition: whole, in chunks of any size, or alone."""
+    rng = np.random.default_rng(11)
+    n = 3001
+    l, b, d = rng.uniform(0, 360, n), rng.uniform(-60, 60, n), rng.uniform(0, 5, n)
+    whole = analytic_ebv(l, b, d)
+    for size in (1, 3, 7, 450, 1000):
+        idx = np.arange(0, n, 13) if size == 1 else np.arange(n)
+        got = np.concatenate([analytic_ebv(l[idx][i:i + size], b[idx][i:i + size], d[idx][i:i + size])
+                              for i in range(0, idx.size, size)])
+        np.testing.assert_array_equal(got, whole[idx])
