@@ -2,15 +2,19 @@
 
 Per partition (on the workers): read the stage outputs, apply the cuts and selections, write the per-star
 table of the stars that pass the cuts (``OUT/selected/`` parquet and ``OUT/selected_fits/`` FITS, one file
-per partition, never gathered), and return the compact age-bin groups and cut counts. The groups are merged
-pairwise in a tree (``combine_groups`` is exactly associative, so 1 or 7 partitions give bit-identical
-fits); the fits run on a worker and only the tables come back to the client.
+per partition, never gathered), and return the compact age-bin groups and cut counts. The groups are split
+into shards by key prefix (selection and radius; ``gradients.reduce_shards``, default one per worker), and
+each shard is merged pairwise in its own tree and fitted on the worker holding its root, so no worker holds
+every member and the fits run in parallel. ``combine_groups`` is exactly associative and each prefix is
+fitted whole, so 1 or 7 partitions and any number of shards give bit-identical tables. Only the tables
+(and the cut counts) come back to the client.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import operator
 import time
 from pathlib import Path
 
@@ -22,7 +26,7 @@ from mwdisk.stages import STAGES, default_variant, read_partition_inputs, stage_
 
 from .progress import track
 
-__all__ = ["run_gradients", "reduce_variant", "write_tables"]
+__all__ = ["run_gradients", "reduce_variant", "write_tables", "n_reduce_shards"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,16 +64,56 @@ def _merge(a: PartitionReduction, b: PartitionReduction) -> PartitionReduction:
     return a.merge(b)
 
 
-def _fit(red: PartitionReduction, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from mwdisk.gradients import gradient_table, trend_table
+def _fit_groups(groups: dict, cfg: dict) -> pd.DataFrame:
+    from mwdisk.gradients import error_model_order, gradient_table
 
     g = cfg["gradients"]
-    models = [g["error_model"]] + [m for m in ("scatter", "naive") if m != g["error_model"]]
-    grads = gradient_table(red.groups, min_members=int(g["min_stars"]), error_models=models,
-                           n_pass=int(g["scatter_passes"]),
-                           percentiles=tuple(g["age_err_percentiles"]))
-    trends = trend_table(grads, min_members=int(g["min_stars"]), trend_age=g["trend_age"])
-    return grads, trends
+    return gradient_table(groups, min_members=int(g["min_stars"]), error_models=error_model_order(g["error_model"]),
+                          n_pass=int(g["scatter_passes"]), percentiles=tuple(g["age_err_percentiles"]))
+
+
+def _trends(grads: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    from mwdisk.gradients import trend_table
+
+    g = cfg["gradients"]
+    return trend_table(grads, min_members=int(g["min_stars"]), trend_age=g["trend_age"])
+
+
+def _fit(red: PartitionReduction, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    grads = _fit_groups(red.groups, cfg)
+    return grads, _trends(grads, cfg)
+
+
+def _sharded_task(i: int, out: str, cfg: dict, variant: Variant, n_shards: int) -> tuple:
+    """One partition's reduction as (cut counts, shard 0 groups, ..., shard n-1 groups)."""
+    from mwdisk.gradients import group_shards
+
+    red = _partition_task(i, out, cfg, variant)
+    return (red.counts, *group_shards(red.groups, n_shards))
+
+
+def _combine(a: dict, b: dict) -> dict:
+    from mwdisk.gradients import combine_groups
+
+    return combine_groups(a, b)
+
+
+def _tree(client, level: list, merge):
+    """Pairwise tree reduction of futures on the workers; the root future."""
+    while len(level) > 1:
+        nxt = [client.submit(merge, level[k], level[k + 1], pure=False) for k in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def n_reduce_shards(cfg: dict, n_workers: int) -> int:
+    """Shards of the gradient reduction: ``gradients.reduce_shards``, or with 0 one per worker (1 to 32)."""
+    n = int(cfg["gradients"]["reduce_shards"])
+    if n < 0:
+        raise ValueError(f"gradients.reduce_shards = {n}; use 0 (one per worker) or a positive number")
+    return n if n > 0 else min(max(int(n_workers), 1), 32)
 
 
 def reduce_variant(client, cfg: dict, out: Path, variant: Variant) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -87,20 +131,23 @@ def reduce_variant(client, cfg: dict, out: Path, variant: Variant) -> tuple[pd.D
         return grads, trends, red.counts
     from distributed import as_completed
 
-    futures = client.map(_partition_task, range(n), out=str(out), cfg=cfg, variant=variant, pure=False)
+    from mwdisk.gradients import concat_gradient_tables
+
+    n_shards = n_reduce_shards(cfg, len(client.scheduler_info().get("workers", {})))
+    futures = client.map(_sharded_task, range(n), out=str(out), cfg=cfg, variant=variant, n_shards=n_shards,
+                         pure=False)
     for _ in track(as_completed(futures), n, desc):
         pass
-    level = futures
-    while len(level) > 1:  # pairwise tree on the workers
-        nxt = [client.submit(_merge, level[k], level[k + 1], pure=False) for k in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level = nxt
-    red = level[0]
-    fitted = client.submit(_fit, red, cfg, pure=False)
-    counts = client.submit(lambda r: r.counts, red, pure=False)
-    grads, trends = fitted.result()
-    return grads, trends, counts.result()
+    fitted = []
+    for k in range(n_shards):
+        pieces = [client.submit(operator.getitem, f, k + 1, pure=False) for f in futures]
+        fitted.append(client.submit(_fit_groups, _tree(client, pieces, _combine), cfg, pure=False))
+    counts: dict[str, int] = {}
+    for c in client.gather([client.submit(operator.getitem, f, 0, pure=False) for f in futures]):
+        for key, v in c.items():
+            counts[key] = counts.get(key, 0) + v
+    grads = concat_gradient_tables(client.gather(fitted))
+    return grads, _trends(grads, cfg), counts
 
 
 def write_tables(out: Path, grads: pd.DataFrame, trends: pd.DataFrame, counts: dict | None) -> None:

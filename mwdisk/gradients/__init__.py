@@ -53,7 +53,16 @@ from .bins import (
 )
 from .expansion import draw_bin_index, expanded_ages, histogram_percentiles, inverse_cdf_ages
 from .groups import GROUP_KEY_FIELDS, AgeBinGroup, combine_groups, partition_groups
-from .tables import GRADIENT_COLUMNS, TREND_COLUMNS, fit_bin, fit_trend, gradient_table, trend_table
+from .tables import (
+    GRADIENT_COLUMNS,
+    TREND_COLUMNS,
+    concat_gradient_tables,
+    fit_bin,
+    fit_trend,
+    gradient_table,
+    group_shards,
+    trend_table,
+)
 
 
 __all__ = [
@@ -76,6 +85,8 @@ __all__ = [
     "histogram_percentiles",
     "partition_groups",
     "combine_groups",
+    "group_shards",
+    "concat_gradient_tables",
     "fit_bin",
     "fit_trend",
     "gradient_table",

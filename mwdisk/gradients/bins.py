@@ -44,6 +44,7 @@ DEFAULT_GRADIENT_PARAMS: dict[str, object] = {
     "age_hist_max_gyr": 15.0,
     "age_err_percentiles": [16.0, 84.0],  # [PAPER] the 68 % range of the expanded ages
     "trend_age": "mid",  # [CHOICE] trend abscissa: "mid" (bin centre) or "median" (members' median age)
+    "reduce_shards": 0,  # shards of the cluster reduction, each fitted on its own worker (0: one per worker)
 }
 
 

@@ -21,6 +21,8 @@ from .groups import GROUP_KEY_FIELDS, AgeBinGroup
 __all__ = [
     "GRADIENT_COLUMNS",
     "TREND_COLUMNS",
+    "group_shards",
+    "concat_gradient_tables",
     "fit_bin",
     "fit_trend",
     "gradient_table",
@@ -213,6 +215,43 @@ def gradient_table(
     columns = list(GRADIENT_COLUMNS) + (list(_DIAGNOSTIC_COLUMNS) if diagnostics else [])
     df = pd.DataFrame(rows, columns=columns)
     return df.astype({"n_stars": "int64"})
+
+
+def _prefix_order(prefix: tuple) -> str:
+    """The sort key of a group key prefix in :func:`gradient_table` (its repr, with Python scalars)."""
+    sel, pot, r0, v0, radius = prefix
+    return repr((str(sel), str(pot), float(r0), float(v0), str(radius)))
+
+
+def group_shards(groups: Mapping[tuple, AgeBinGroup], n_shards: int) -> list[dict[tuple, AgeBinGroup]]:
+    """Split groups into ``n_shards`` dicts by key prefix, each prefix whole in one shard.
+
+    A prefix's shard is fixed by its name alone (a CRC of :func:`_prefix_order`), so every partition sends a
+    prefix's groups to the same shard, and each shard can be reduced and fitted on its own worker.
+    """
+    import zlib
+
+    if int(n_shards) < 1:
+        raise ValueError(f"n_shards = {n_shards}; use at least 1")
+    shards: list[dict[tuple, AgeBinGroup]] = [{} for _ in range(int(n_shards))]
+    for key, g in groups.items():
+        shards[zlib.crc32(_prefix_order(key[:-1]).encode()) % len(shards)][key] = g
+    return shards
+
+
+def concat_gradient_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Rows of :func:`gradient_table` calls on disjoint key prefixes, in the order of one call on all of them.
+
+    Within a prefix a table's row order (error model, then bin) is kept; prefixes are ordered as
+    :func:`gradient_table` orders them, so the result equals one call on the union of the groups.
+    """
+    tables = [t for t in tables if len(t)]
+    if not tables:
+        return pd.DataFrame(columns=list(GRADIENT_COLUMNS)).astype({"n_stars": "int64"})
+    df = pd.concat(tables, ignore_index=True)
+    key = [_prefix_order(p) for p in zip(*(df[f] for f in GROUP_KEY_FIELDS))]
+    order = sorted(range(len(df)), key=lambda i: key[i])  # stable: rows of one prefix keep their order
+    return df.iloc[order].reset_index(drop=True)
 
 
 def _usable_fit(fit: LineFit) -> bool:

@@ -15,9 +15,11 @@ from mwdisk.gradients import (
     age_bin_edges,
     assign_age_bins,
     combine_groups,
+    concat_gradient_tables,
     draw_bin_index,
     expanded_ages,
     gradient_table,
+    group_shards,
     histogram_percentiles,
     inverse_cdf_ages,
     partition_groups,
@@ -180,6 +182,26 @@ def test_one_and_seven_partitions_give_identical_results(rng):
     pd.testing.assert_frame_equal(t1, t7, check_exact=True)
     assert t1["slope_dex_per_kpc"].notna().sum() > 60
     pd.testing.assert_frame_equal(trend_table(t1), trend_table(t7), check_exact=True)
+
+
+def test_shards_fitted_apart_give_the_table_of_one_fit(rng):
+    """The cluster splits the groups by key prefix into shards fitted on different workers."""
+    groups = _partition(_catalogue(rng, 4000))
+    whole = gradient_table(groups, min_members=50)
+    for n_shards in (1, 2, 3, 7):
+        shards = group_shards(groups, n_shards)
+        assert sum(len(s) for s in shards) == len(groups)
+        prefixes = [{k[:-1] for k in s} for s in shards]
+        assert all(not (a & b) for i, a in enumerate(prefixes) for b in prefixes[i + 1:])  # a prefix stays whole
+        assert n_shards == 1 or sum(1 for s in shards if s) >= 2  # the prefixes really are spread out
+        tables = [gradient_table(s, min_members=50) for s in shards if s][::-1]  # in any order
+        pd.testing.assert_frame_equal(concat_gradient_tables(tables), whole, check_exact=True)
+    # a prefix's shard depends on its name only, so every partition sends it to the same shard
+    a = group_shards(_partition(_catalogue(rng, 300)), 3)
+    b = group_shards(_partition(_catalogue(rng, 500)), 3)
+    assert [{k[:-1] for k in s} for s in a] == [{k[:-1] for k in s} for s in b]
+    with pytest.raises(ValueError, match="n_shards"):
+        group_shards(groups, 0)
 
 
 def test_tables_columns_small_bins_and_trend(rng):
