@@ -137,6 +137,30 @@ class RunData:
         """The mock's injected law from the provenance (None for a real catalogue)."""
         return injected_from_provenance(self.provenance)
 
+    def member_truth_slopes(self) -> pd.DataFrame | None:
+        """On the built-in mock, :func:`mwdisk.figures.mock.member_truth_slopes` of the thin and thick disk.
+
+        The mock's truth is joined on ``obs_id`` from ``OUT/mock`` (the pipeline itself never reads it).
+        None when the run is not on the mock, or the mock or the per-star table is absent.
+        """
+        from .mock import POPULATIONS, member_truth_slopes
+
+        mock_dir = self.out / "mock"
+        if self.injected is None or not mock_dir.is_dir() or not self.has_stars():
+            return None
+        sel_cols = [f"sel_{s}" for s in POPULATIONS if f"sel_{s}" in self.schema()]
+        try:
+            s = self.stars(["obs_id", "age_mode_gyr", "rg_kpc", "rg_kpc_std", "feh", "feh_err", *sel_cols])
+            truth = pd.read_parquet(mock_dir, columns=["obs_id", "true_rg_kpc", "true_feh"])
+        except (KeyError, ValueError, OSError) as err:  # a mock written without truth columns, or no obs_id
+            logger.info("members' true slopes left out: %s", err)
+            return None
+        with np.errstate(invalid="ignore"):
+            usable = (np.isfinite(s["rg_kpc"]) & (s["rg_kpc_std"] > 0) & np.isfinite(s["feh"])
+                      & (s["feh_err"] > 0))
+        s = s[usable].merge(truth, on="obs_id", how="left")
+        return member_truth_slopes(s, self.age_bins())
+
     # ------------------------------------------------------------------ per-star table
     def has_stars(self) -> bool:
         """True when ``OUT/selected`` holds at least one parquet file."""

@@ -5,6 +5,13 @@ for the thin disk and ``g = thick_gradient`` for the thick disk, in dex/kpc agai
 each bin's abscissa (the bin centre, or the members' median age with ``trend_age: median``); the law is linear
 in age, so the mean injected gradient of a bin's members is the law at their mean true age, within a few
 tenths of a Gyr of the centre (a few 1e-4 dex/kpc with the default flattening).
+
+The injected law is what the population follows; a bin's members need not follow it. Stars enter a bin by
+their estimated age, so a bin outside a population's ages (or straddling its edge) holds stars whose ages were
+misestimated, selected by their errors, and through the age-metallicity relation their [Fe/H] can depend on
+R_g in a way the law does not say. :func:`member_truth_slopes` gives the slope the members truly follow (their
+true [Fe/H] on their true R_g, from the mock's ``true_*`` columns): recovered minus that is the pipeline's own
+error, free of sampling and selection.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ from .context import FigureContext
 from .gradient_panel import draw_gradient_panel, run_rows, trend_fit
 from .theme import COLORS, LABELS, SELECTION_LABELS, new_figure, style
 
-__all__ = ["INJECTED_KEYS", "POPULATIONS", "injected_gradient", "recovery_table", "mock_recovery_figure"]
+__all__ = ["INJECTED_KEYS", "POPULATIONS", "injected_gradient", "member_truth_slopes", "recovery_table",
+           "mock_recovery_figure"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +63,48 @@ def injected_gradient(age_gyr: np.ndarray, population: str, injected: Mapping[st
     raise ValueError(f"population = {population!r}; use 'thin' or 'thick'")
 
 
+def member_truth_slopes(stars: pd.DataFrame, edges: np.ndarray, selections=tuple(POPULATIONS)) -> pd.DataFrame:
+    """Slope of the members' true [Fe/H] on their true R_g (least squares) in each age bin of each selection.
+
+    Parameters
+    ----------
+    stars : pandas.DataFrame
+        The selected stars with ``age_mode_gyr``, ``sel_<selection>`` and the mock's ``true_rg_kpc`` and
+        ``true_feh`` (only stars the fit could use: finite radius and [Fe/H] with positive errors).
+    edges : array of float
+        Age-bin edges (Gyr), bins [lo, hi).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``selection``, ``bin_lo_gyr``, ``members_true_slope_dex_per_kpc`` (NaN under 3 members).
+    """
+    age = stars["age_mode_gyr"].to_numpy(dtype=float)
+    x, y = stars["true_rg_kpc"].to_numpy(dtype=float), stars["true_feh"].to_numpy(dtype=float)
+    rows = []
+    for sel in selections:
+        col = f"sel_{sel}"
+        if col not in stars:
+            continue
+        in_sel = stars[col].to_numpy(dtype=bool)
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            m = in_sel & (age >= lo) & (age < hi) & np.isfinite(x) & np.isfinite(y)
+            slope = np.polyfit(x[m], y[m], 1)[0] if m.sum() >= 3 else np.nan
+            rows.append({"selection": sel, "bin_lo_gyr": float(lo), "members_true_slope_dex_per_kpc": slope})
+    return pd.DataFrame(rows, columns=["selection", "bin_lo_gyr", "members_true_slope_dex_per_kpc"])
+
+
 def recovery_table(
-    gradients: pd.DataFrame, ctx: FigureContext, injected: Mapping[str, float]
+    gradients: pd.DataFrame, ctx: FigureContext, injected: Mapping[str, float],
+    truth_slopes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Recovered and injected gradient of each age bin of the thin and thick disk, for both error models.
+
+    Parameters
+    ----------
+    truth_slopes : pandas.DataFrame, optional
+        :func:`member_truth_slopes` of the run; adds ``members_true_slope_dex_per_kpc`` and
+        ``minus_members_true_dex_per_kpc`` (recovered minus it).
 
     Returns
     -------
@@ -92,7 +138,11 @@ def recovery_table(
     cols = ["selection", "error_model", "bin_lo_gyr", "bin_hi_gyr", "age_gyr", "n_stars",
             "injected_dex_per_kpc", "recovered_dex_per_kpc", "error_dex_per_kpc", "difference_dex_per_kpc",
             "pull", "in_trend"]
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+    tab = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+    if truth_slopes is not None and len(tab):
+        tab = tab.merge(truth_slopes, on=["selection", "bin_lo_gyr"], how="left")
+        tab["minus_members_true_dex_per_kpc"] = tab["recovered_dex_per_kpc"] - tab["members_true_slope_dex_per_kpc"]
+    return tab
 
 
 def mock_recovery_figure(gradients: pd.DataFrame, ctx: FigureContext,

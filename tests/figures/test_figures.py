@@ -158,3 +158,21 @@ def test_figure_functions_take_dataframes(rng):
     # an empty selection still draws (the report must not lose a figure to one empty panel)
     fig = chemistry_plane(stars.iloc[:0], ctx)
     assert fig.axes
+
+
+def test_member_truth_slopes_recover_a_known_line():
+    from mwdisk.figures.mock import member_truth_slopes
+
+    rng = np.random.default_rng(4)
+    n = 600
+    age = rng.uniform(1.0, 12.25, n)
+    rg = rng.uniform(5.0, 12.0, n)
+    slope = np.where(age < 6.0, -0.07, 0.02)  # two laws, split at a bin edge
+    stars = pd.DataFrame({"age_mode_gyr": age, "true_rg_kpc": rg, "true_feh": slope * (rg - 8.0),
+                          "sel_thin_disk": age < 9.75, "sel_thick_disk": True})
+    edges = 1.0 + 1.25 * np.arange(10)
+    t = member_truth_slopes(stars, edges).set_index(["selection", "bin_lo_gyr"])["members_true_slope_dex_per_kpc"]
+    assert np.allclose(t.loc["thick_disk"].to_numpy(), np.where(edges[:-1] < 6.0, -0.07, 0.02))
+    thin = t.loc["thin_disk"]
+    assert np.allclose(thin[thin.index < 9.75], np.where(edges[:-1][edges[:-1] < 9.75] < 6.0, -0.07, 0.02))
+    assert thin[thin.index >= 9.75].isna().all()  # no members: NaN, not an error
