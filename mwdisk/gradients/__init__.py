@@ -40,55 +40,10 @@ array([-1,  0,  1,  8, -1])
 
 from __future__ import annotations
 
-from .bins import (
-    AGE_BIN_HI_GYR,
-    AGE_BIN_LO_GYR,
-    AGE_BIN_WIDTH_GYR,
-    DEFAULT_GRADIENT_PARAMS,
-    HIST_EDGES_GYR,
-    age_bin_edges,
-    age_hist_edges,
-    assign_age_bins,
-    error_model_order,
-)
-from .expansion import draw_bin_index, expanded_ages, histogram_percentiles, inverse_cdf_ages
-from .groups import GROUP_KEY_FIELDS, AgeBinGroup, combine_groups, partition_groups
-from .tables import (
-    GRADIENT_COLUMNS,
-    TREND_COLUMNS,
-    concat_gradient_tables,
-    fit_bin,
-    fit_trend,
-    gradient_table,
-    group_shards,
-    trend_table,
-)
+from . import bins, expansion, groups, tables
+from .bins import *  # noqa: F403  (the public names of each module, listed in its __all__)
+from .expansion import *  # noqa: F403
+from .groups import *  # noqa: F403
+from .tables import *  # noqa: F403
 
-
-__all__ = [
-    "AGE_BIN_LO_GYR",
-    "AGE_BIN_HI_GYR",
-    "AGE_BIN_WIDTH_GYR",
-    "HIST_EDGES_GYR",
-    "DEFAULT_GRADIENT_PARAMS",
-    "GROUP_KEY_FIELDS",
-    "GRADIENT_COLUMNS",
-    "TREND_COLUMNS",
-    "AgeBinGroup",
-    "age_bin_edges",
-    "age_hist_edges",
-    "error_model_order",
-    "assign_age_bins",
-    "inverse_cdf_ages",
-    "expanded_ages",
-    "draw_bin_index",
-    "histogram_percentiles",
-    "partition_groups",
-    "combine_groups",
-    "group_shards",
-    "concat_gradient_tables",
-    "fit_bin",
-    "fit_trend",
-    "gradient_table",
-    "trend_table",
-]
+__all__ = [*bins.__all__, *expansion.__all__, *groups.__all__, *tables.__all__]

@@ -29,14 +29,12 @@ __all__ = [
     "trend_table",
 ]
 
+#: Columns naming a fitted line: the group key fields and the error model.
+_LINE_KEY = (*GROUP_KEY_FIELDS, "error_model")
+
 #: Columns of ``OUT/gradients.csv``, in order.
 GRADIENT_COLUMNS = (
-    "selection",
-    "potential",
-    "R0_kpc",
-    "v0_kms",
-    "radius",
-    "error_model",
+    *_LINE_KEY,
     "bin_lo_gyr",
     "bin_hi_gyr",
     "age_mid_gyr",
@@ -51,17 +49,8 @@ GRADIENT_COLUMNS = (
 )
 
 #: Columns of ``OUT/trends.csv``, in order.
-TREND_COLUMNS = (
-    "selection",
-    "potential",
-    "R0_kpc",
-    "v0_kms",
-    "radius",
-    "error_model",
-    "slope_dex_per_kpc_per_gyr",
-    "slope_err_dex_per_kpc_per_gyr",
-    "gradient_youngest_dex_per_kpc",
-)
+TREND_COLUMNS = (*_LINE_KEY, "slope_dex_per_kpc_per_gyr", "slope_err_dex_per_kpc_per_gyr",
+                 "gradient_youngest_dex_per_kpc")
 
 #: Extra columns written by ``gradient_table(..., diagnostics=True)``.
 _DIAGNOSTIC_COLUMNS = ("in_trend", "converged", "intercept_err_dex", "res_var", "n_rejected", "n_age_draws")
