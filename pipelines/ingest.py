@@ -2,8 +2,11 @@
 
 1. Validate: the parquet schema first (columns, dtypes: nothing is read), then every input partition's
    values, and the declination histogram in the same pass. A bad file stops here, before anything is written.
-2. Scatter: each input partition writes its rows (and margin copies) per strip to ``OUT/_work/ingest``.
-3. Gather: each strip reads its pieces, de-duplicates (``mwdisk.ingest.deduplicate``), sorts by
+2. Scatter: each input partition writes its rows (and margin copies) to one file in ``OUT/_work/ingest``,
+   one parquet row group per strip, and records which row group holds which strip. One file per input
+   (not per input and strip) keeps the file count low when a large, unsorted catalogue touches every strip.
+3. Gather: each strip reads its row group from every input that has one, de-duplicates
+   (``mwdisk.ingest.deduplicate``), sorts by
    ``source_id``, adds ``quality_flags``, and writes ``OUT/ingest/part-K.parquet`` and the removed rows to
    ``OUT/duplicates/part-K.parquet``.
 
@@ -62,21 +65,39 @@ def _validate_and_histogram(f: str, bin_deg: float) -> np.ndarray:
 
 
 def _scatter(j: int, f: str, edges: np.ndarray, margin_deg: float, work: str) -> int:
+    import pyarrow as pa
+
     df = pd.read_parquet(f)
-    for k, part in kern.split_to_strips(df, edges, margin_deg).items():
-        d = Path(work) / f"s{k:05d}"
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f".in-{j:05d}.tmp"
-        part.to_parquet(tmp, index=False)
-        tmp.replace(d / f"in-{j:05d}.parquet")
-    atomic_write_text(Path(work) / "_done" / f"in-{j:05d}", "done")
+    parts = kern.split_to_strips(df, edges, margin_deg)
+    index: dict[str, int] = {}
+    tmp = Path(work) / f".in-{j:05d}.tmp"
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    if parts:
+        schema = pa.Table.from_pandas(next(iter(parts.values())).iloc[:0], preserve_index=False).schema
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for rg, k in enumerate(sorted(parts)):
+                table = pa.Table.from_pandas(parts[k], schema=schema, preserve_index=False)
+                writer.write_table(table, row_group_size=max(len(table), 1))
+                index[str(k)] = rg
+        tmp.replace(Path(work) / f"in-{j:05d}.parquet")
+    atomic_write_text(Path(work) / "_done" / f"in-{j:05d}", json.dumps(index))
     return len(df)
 
 
-def _gather(k: int, i: int, work: str, out: str, cfg: dict, radius: float) -> dict:
+def _strip_sources(work: Path, n_inputs: int) -> dict[int, list[tuple[int, int]]]:
+    """Strip -> [(input number, row group)], in input order, from the scatter's done markers."""
+    sources: dict[int, list[tuple[int, int]]] = {}
+    for j in range(n_inputs):
+        for k, rg in json.loads((work / "_done" / f"in-{j:05d}").read_text()).items():
+            sources.setdefault(int(k), []).append((j, int(rg)))
+    return dict(sorted(sources.items()))
+
+
+def _gather(k: int, i: int, work: str, out: str, cfg: dict, radius: float, sources: list[tuple[int, int]]) -> dict:
     layout = RunLayout(out, default_variant(cfg))
-    pieces = sorted((Path(work) / f"s{k:05d}").glob("in-*.parquet"))
-    df = pd.concat([pd.read_parquet(p) for p in pieces], ignore_index=True)
+    pieces = [pq.ParquetFile(Path(work) / f"in-{j:05d}.parquet").read_row_group(rg).to_pandas()
+              for j, rg in sources]
+    df = pd.concat(pieces, ignore_index=True)
     kept, dups = kern.deduplicate(df, radius)
     kept = kern.finalize_partition(kept)
     write_partition(kept, layout.partition_file("ingest", i), cfg, "ingest")
@@ -122,12 +143,14 @@ def run_ingest(client, cfg: dict, catalog: str | Path, out: str | Path, force: b
     todo = [j for j in range(len(fs)) if not (work / "_done" / f"in-{j:05d}").is_file()]
     list(track(mapper(_scatter, todo, [fs[j] for j in todo], [edges] * len(todo), [margin] * len(todo),
                       [str(work)] * len(todo)), len(todo), "ingest: scatter", "file"))
-    # strips that received rows, renumbered 0..K-1 in declination order (a strip with no rows has no folder)
-    strips = sorted(int(p.name[1:]) for p in work.glob("s*") if p.is_dir())
+    # strips that received rows, renumbered 0..K-1 in declination order (a strip with no rows has no entry)
+    sources = _strip_sources(work, len(fs))
+    strips = list(sources)
     todo_k = [(k, i) for i, k in enumerate(strips) if not (work / "_done" / f"s{k:05d}").is_file()]
     nk = len(todo_k)
     list(track(mapper(_gather, [k for k, _ in todo_k], [i for _, i in todo_k], [str(work)] * nk,
-                      [str(out)] * nk, [cfg] * nk, [radius] * nk), nk, "ingest: de-duplicate"))
+                      [str(out)] * nk, [cfg] * nk, [radius] * nk, [sources[k] for k, _ in todo_k]), nk,
+               "ingest: de-duplicate"))
     counts = [json.loads((work / "_done" / f"s{k:05d}").read_text()) for k in strips]
     summary = {
         "hash": digest,
