@@ -19,12 +19,17 @@ What it measures (about 9 minutes on 2 cores at the defaults, more when it waits
    (throughput, seconds per task), a sequential submit/result round trip (latency), and the runner's own
    path (``from_map`` -> ``map_partitions`` -> delayed write -> ``client.compute`` -> ``as_completed``) on
    one-row partitions, seconds per partition.
-4. **Serial parts**, timed in this process on the 1-worker run's folder: the three ingest phases (validate +
-   histogram, scatter into strips, gather + de-duplicate); the gradients stage per partition, the pairwise
-   merge, and the fits on half and all of the partitions' groups and on those groups merged with themselves
-   2x and 4x (how the fits and the root of the tree grow with N); the report on all and half of the selected
-   stars; the done-marker check per partition; one small parquet piece written and read (the ingest
-   shuffle writes files x strips of them).
+4. **Serial parts**, timed in this process on the 1-worker run's folder: the three ingest phases with the
+   pipeline's own functions (validate + histogram, ``_scatter`` into one file per input with a row group per
+   strip, ``_gather`` + de-duplicate from those row groups); the shuffle's unit of I/O in files of 1, 16,
+   128 and 1024 row groups of 25 rows (the file written by appending row groups, then one row group read
+   after opening the file's footer, as ``_gather`` does); the gradients stage per partition (with the split
+   into shards), one pairwise ``_combine`` tree over all partitions' groups and its ``_fit_groups`` (S = 1,
+   the 1-worker run), the same as 2 shard trees each fitted on its own (S = 2, the 2-worker run) and the
+   client's concat + trend table, the largest shard's share of the members and groups for 1 to 32 shards,
+   and the fits on half of the partitions and on all groups merged with themselves 2x and 4x (how the fits
+   and the root of a tree grow with N); the report on all and half of the selected stars; the done-marker
+   check per partition.
 5. **Worker start-up**, in fresh processes: Python start, importing the stage adapters (numpy, pandas,
    astropy, galpy, numba), distributed's import, the isochrone grid load, the galpy potential build, and each
    stage's first-call cost (first call minus second call on the same 500 rows) with the numba cache warm (the
@@ -235,9 +240,50 @@ def run_once(args, workers: int, mock_dir: Path, base: Path) -> dict:
     }
 
 
+# ----------------------------------------------------------------------------------------- shuffle I/O
+def measure_row_groups(df, d: Path, counts=(1, 16, 128, 1024), reads: int = 40) -> dict:
+    """The ingest shuffle's unit of I/O, as ``pipelines/ingest.py`` does it, on ``df`` (a 25-row slice).
+
+    Scatter: one file per input, ``g`` row groups appended with a ParquetWriter, renamed into place, plus its
+    done marker; timed for each ``g`` in ``counts`` (seconds = file fixed cost + g x row-group append).
+    Gather: open the file (``pq.ParquetFile``: reads the footer, which lists every row group) and read one
+    row group, ``reads`` times on row groups spread over the file (seconds = open + g x footer entry +
+    read).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mwdisk.layout import atomic_write_text
+
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    out = []
+    for g in counts:
+        path, tmp = d / f"in-{g:05d}.parquet", d / f".in-{g:05d}.tmp"
+        t0 = time.perf_counter()
+        schema = pa.Table.from_pandas(df.iloc[:0], preserve_index=False).schema
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for _ in range(g):
+                table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+                writer.write_table(table, row_group_size=max(len(table), 1))
+        tmp.replace(path)
+        atomic_write_text(d / "_done" / f"in-{g:05d}", json.dumps({str(k): k for k in range(g)}))
+        t_w = time.perf_counter() - t0
+        picks = [int(round(i * (g - 1) / max(reads - 1, 1))) for i in range(reads)]  # repeats when g < reads
+        pq.ParquetFile(path).read_row_group(0).to_pandas()  # untimed: one-off lazy set-up in this process
+        t0 = time.perf_counter()
+        for rg in picks:
+            pq.ParquetFile(path).read_row_group(rg).to_pandas()
+        t_r = (time.perf_counter() - t0) / len(picks)
+        out.append({"row_groups": g, "write_seconds": t_w, "read_seconds": t_r, "reads": len(picks),
+                    "file_bytes": path.stat().st_size})
+    shutil.rmtree(d, ignore_errors=True)
+    return {"rows": int(len(df)), "columns": int(df.shape[1]), "files": out}
+
+
 # ----------------------------------------------------------------------------------------- serial parts
 def measure_serial(args, run_dir: Path, mock_dir: Path, base: Path) -> dict:
-    """Ingest phases, gradients pieces, report and small-file costs, timed serially in this process."""
+    """Ingest phases, shuffle I/O, gradients reduction pieces and report, timed serially in this process."""
     import numpy as np
     import pandas as pd
 
@@ -269,35 +315,28 @@ def measure_serial(args, run_dir: Path, mock_dir: Path, base: Path) -> dict:
     for j, f in enumerate(files):
         pi._scatter(j, f, edges, radius / 3600.0 * 1.01, str(work))
     t_sc = time.perf_counter() - t0
-    pieces = len(list(work.glob("s*/in-*.parquet")))
-    strips = sorted(int(p.name[1:]) for p in work.glob("s*") if p.is_dir())
+    sources = pi._strip_sources(work, len(files))  # strip -> [(input, row group)], from the done markers
+    pieces = sum(len(v) for v in sources.values())
+    strips = list(sources)
+    out_files = len(list(work.glob("in-*.parquet")))
+    rg_per_file = [0] * len(files)
+    for v in sources.values():
+        for j, _ in v:
+            rg_per_file[j] += 1
     cfg_s = _config(scratch, mock_dir, args, 1)
     t0 = time.perf_counter()
     for i, k in enumerate(strips):
-        pi._gather(k, i, str(work), str(scratch), cfg_s, radius)
+        pi._gather(k, i, str(work), str(scratch), cfg_s, radius, sources[k])
     t_ga = time.perf_counter() - t0
+    # what the gather's piece reads cost in the model's terms: sum over pieces of the row groups of its file
+    footer_rg = sum(rg_per_file[j] for v in sources.values() for j, _ in v)
     res["ingest"] = {"rows": n_rows, "files": len(files), "strips": len(strips), "pieces": pieces,
+                     "scatter_files": out_files, "row_groups_per_file": rg_per_file,
+                     "gather_footer_row_groups": footer_rg,
                      "validate_seconds": t_val, "scatter_seconds": t_sc, "gather_seconds": t_ga}
     shutil.rmtree(scratch, ignore_errors=True)
 
-    # small parquet pieces (the shuffle's unit of I/O): write + read of a 25-row slice of the catalogue
-    df0 = pd.read_parquet(files[0]).iloc[:25]
-    d = base / "pieces"
-    shutil.rmtree(d, ignore_errors=True)
-    d.mkdir(parents=True)
-    n_p = 200
-    t0 = time.perf_counter()
-    for j in range(n_p):
-        tmp = d / f".p{j}.tmp"
-        df0.to_parquet(tmp, index=False)
-        tmp.replace(d / f"p{j}.parquet")
-    t_w = (time.perf_counter() - t0) / n_p
-    t0 = time.perf_counter()
-    for j in range(n_p):
-        pd.read_parquet(d / f"p{j}.parquet")
-    t_r = (time.perf_counter() - t0) / n_p
-    shutil.rmtree(d, ignore_errors=True)
-    res["piece"] = {"write_seconds": t_w, "read_seconds": t_r, "rows": 25, "columns": int(df0.shape[1])}
+    res["row_groups"] = measure_row_groups(pd.read_parquet(files[0]).iloc[:25], base / "row-groups")
 
     # done-marker checks (client side, per stage and partition)
     n_parts = RunLayout(run_dir, default_variant(cfg)).n_partitions()
@@ -307,55 +346,87 @@ def measure_serial(args, run_dir: Path, mock_dir: Path, base: Path) -> dict:
         pending_partitions("orbits", run_dir, cfg, None, False)
     res["marker_check_seconds_per_partition"] = (time.perf_counter() - t0) / reps / n_parts
 
-    # gradients: per partition, merge, fits on half and on all
+    # gradients, as the cluster path does it: per partition (_partition_task + the split into shards), then
+    # per shard a pairwise tree of _combine and _fit_groups on its root, the trend table on the client
+    from mwdisk.gradients import concat_gradient_tables, group_shards
+
     variant = default_variant(cfg)
+    s_run = 2  # the 2-worker run's shards (gradients.reduce_shards = 0: one per worker)
     reds, secs, rows = [], [], []
     for i in range(n_parts):
         t0 = time.perf_counter()
-        reds.append(pg._partition_task(i, str(run_dir), cfg, variant))
+        red = pg._partition_task(i, str(run_dir), cfg, variant)
+        group_shards(red.groups, s_run)
         secs.append(time.perf_counter() - t0)
-        rows.append(int(reds[-1].counts.get("ingested", 0)))
+        reds.append(red)
+        rows.append(int(red.counts.get("ingested", 0)))
+    groups = [r.groups for r in reds]
+    del reds
     half = n_parts // 2
 
-    def tree(rs):
+    def tree(level):
         t0 = time.perf_counter()
-        level, n_merge = list(rs), 0
+        level, n_merge = list(level), 0
         while len(level) > 1:
-            nxt = [pg._merge(level[k], level[k + 1]) for k in range(0, len(level) - 1, 2)]
+            nxt = [pg._combine(level[k], level[k + 1]) for k in range(0, len(level) - 1, 2)]
             n_merge += len(nxt)
             if len(level) % 2:
                 nxt.append(level[-1])
             level = nxt
         return level[0], time.perf_counter() - t0, n_merge
 
-    red_h, t_mh, _ = tree(reds[:half])
-    red_a, t_ma, n_merge = tree(reds)
-
-    def fit_seconds(red) -> float:
+    def fit_seconds(g) -> tuple[float, object]:
         t0 = time.perf_counter()
-        pg._fit(red, cfg)
-        return time.perf_counter() - t0
+        table = pg._fit_groups(g, cfg)
+        return time.perf_counter() - t0, table
 
-    t_fh, t_fa = fit_seconds(red_h), fit_seconds(red_a)
-    size_a = len(pickle.dumps(red_a, protocol=5))
-    size_part = float(np.mean([len(pickle.dumps(r, protocol=5)) for r in reds]))
+    def members(g) -> int:
+        return int(sum(x.n for x in g.values()))
+
+    root_h, t_mh, _ = tree(groups[:half])
+    root_a, t_ma, n_merge = tree(groups)  # one tree (S = 1, the 1-worker run)
+    t_fh, _ = fit_seconds(root_h)
+    t_fa, _ = fit_seconds(root_a)
+    size_a = len(pickle.dumps(root_a, protocol=5))
+    size_part = float(np.mean([len(pickle.dumps(g, protocol=5)) for g in groups]))
+    # S = 2 trees, each fitted on its own (what the 2-worker run does), and the client's concat + trends
+    split = [group_shards(g, s_run) for g in groups]
+    trees, tables = [], []
+    for k in range(s_run):
+        root, t_m, n_m = tree([sp[k] for sp in split])
+        t_f, table = fit_seconds(root)
+        tables.append(table)
+        trees.append({"merge_seconds": t_m, "merges": n_m, "fit_seconds": t_f, "members": members(root),
+                      "groups": len(root), "bytes": len(pickle.dumps(root, protocol=5))})
+    del split
+    t0 = time.perf_counter()
+    pg._trends(concat_gradient_tables(tables), cfg)
+    t_client = time.perf_counter() - t0
+    # how evenly the shards split the members (the root's merge, bytes and fit) and the groups (the fit's
+    # per-bin part), for every shard count the default can choose (1 to 32): a shard is a set of whole key
+    # prefixes (selection, radius), so there are never more non-empty shards than prefixes
+    balance = []
+    for s in range(1, 33):
+        sh = group_shards(root_a, s)
+        balance.append({"shards": s, "members": [members(x) for x in sh], "groups": [len(x) for x in sh]})
+    prefixes = len({key[:-1] for key in root_a})
     # larger catalogues: the merged groups of all partitions merged with themselves (x2, x4): the same bins
     # and selections with 2x and 4x the members, for the growth of the fits, the root merge and its size
     scaled = [{"factor": 0.0, "stars": int(sum(rows[:half])), "fit_seconds": t_fh,
-               "bytes": len(pickle.dumps(red_h, protocol=5)), "merge_seconds": float("nan")},
+               "bytes": len(pickle.dumps(root_h, protocol=5)), "merge_seconds": float("nan")},
               {"factor": 1.0, "stars": int(sum(rows)), "fit_seconds": t_fa, "bytes": size_a,
                "merge_seconds": float("nan")}]
-    big = red_a
+    big = root_a
     quiet = logging.getLogger("mwdisk")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # replicated members make some tiny bins degenerate: warnings, not errors
     try:
         for factor in (2, 4):
             t0 = time.perf_counter()
-            big = pg._merge(big, big)
+            big = pg._combine(big, big)
             t_m = time.perf_counter() - t0
             scaled.append({"factor": float(factor), "stars": int(sum(rows)) * factor,
-                           "fit_seconds": fit_seconds(big), "bytes": len(pickle.dumps(big, protocol=5)),
+                           "fit_seconds": fit_seconds(big)[0], "bytes": len(pickle.dumps(big, protocol=5)),
                            "merge_seconds": t_m})
     finally:
         quiet.setLevel(level)
@@ -365,9 +436,10 @@ def measure_serial(args, run_dir: Path, mock_dir: Path, base: Path) -> dict:
         "merge_all_seconds": t_ma, "merges_all": n_merge, "merge_half_seconds": t_mh,
         "fit_half_seconds": t_fh, "fit_all_seconds": t_fa,
         "stars_half": int(sum(rows[:half])), "stars_all": int(sum(rows)),
-        "selected_all": int(red_a.counts.get("age_err", 0)),
+        "members_all": members(root_a), "groups_all": len(root_a), "prefixes": prefixes,
         "reduction_bytes_all": size_a, "reduction_bytes_per_partition": size_part,
-        "scaled": scaled,
+        "scaled": scaled, "shards_run": {"shards": s_run, "trees": trees, "client_seconds": t_client},
+        "balance": balance,
     }
 
     # report on all, and on half of the selected stars (a copy of the run folder with half the partitions)
@@ -546,16 +618,27 @@ def print_tables(res: dict) -> None:
     ing, g, rep = se["ingest"], se["gradients"], se["report"]
     print("\nSerial / reduction parts (timed in one process on the 1-worker run)")
     print(f"ingest: validate {ing['validate_seconds']:.2f} s, scatter {ing['scatter_seconds']:.2f} s "
-          f"({ing['pieces']} pieces from {ing['files']} files into {ing['strips']} strips), "
-          f"gather {ing['gather_seconds']:.2f} s")
-    print(f"one 25-row parquet piece: write {1e3 * se['piece']['write_seconds']:.2f} ms, read "
-          f"{1e3 * se['piece']['read_seconds']:.2f} ms; done-marker check "
-          f"{1e6 * se['marker_check_seconds_per_partition']:.0f} us per partition")
+          f"({ing['pieces']} row-group pieces in {ing['scatter_files']} files from {ing['files']} inputs, "
+          f"{ing['strips']} strips), gather {ing['gather_seconds']:.2f} s")
+    rg = se["row_groups"]
+    print(f"shuffle I/O ({rg['rows']}-row row groups, {rg['columns']} columns): "
+          + "; ".join(f"{q['row_groups']} row groups: write file {1e3 * q['write_seconds']:.1f} ms, "
+                      f"open + read one {1e3 * q['read_seconds']:.2f} ms" for q in rg["files"]))
+    print(f"done-marker check {1e6 * se['marker_check_seconds_per_partition']:.0f} us per partition")
     per_part = sum(g["partition_seconds"]) / len(g["partition_seconds"])
-    print(f"gradients: {per_part:.3f} s per partition; merge tree {g['merge_all_seconds']:.3f} s "
+    print(f"gradients: {per_part:.3f} s per partition; one merge tree {g['merge_all_seconds']:.3f} s "
           f"({g['merges_all']} merges); fit {g['fit_half_seconds']:.2f} s at {g['stars_half']:,} stars, "
           f"{g['fit_all_seconds']:.2f} s at {g['stars_all']:,}; merged reduction "
-          f"{g['reduction_bytes_all'] / 2**20:.1f} MiB ({g['selected_all']:,} stars past the cuts)")
+          f"{g['reduction_bytes_all'] / 2**20:.1f} MiB ({g['members_all']:,} members in {g['groups_all']} "
+          f"groups of {g['prefixes']} key prefixes)")
+    sr = g["shards_run"]
+    print(f"  {sr['shards']} shards: " + "; ".join(
+        f"tree {t['merge_seconds']:.3f} s, fit {t['fit_seconds']:.2f} s, {t['members']:,} members, "
+        f"{t['bytes'] / 2**20:.1f} MiB" for t in sr["trees"]) + f"; client concat + trends "
+        f"{sr['client_seconds']:.3f} s")
+    print("  largest shard's share of the members by shard count: " + ", ".join(
+        f"{b['shards']}: {max(b['members']) / max(sum(b['members']), 1):.2f}" for b in g["balance"]
+        if b["shards"] in (1, 2, 4, 8, 16, 32)))
     for sc in g["scaled"][2:]:
         print(f"  groups x{sc['factor']:.0f} ({sc['stars']:,} stars' worth): fit {sc['fit_seconds']:.2f} s, "
               f"root merge {sc['merge_seconds']:.3f} s, {sc['bytes'] / 2**20:.1f} MiB")

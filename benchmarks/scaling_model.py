@@ -30,24 +30,43 @@ The model
   stage has a fixed cost ``c_stage`` (the client builds the meta and the graph, the first task reaches the
   worker and imports the adapter): estimated as the median over the four per-star stages of the 1-worker
   run's stage wall time minus its partitions' marker and read times.
-* **Ingest**: three phases separated by barriers. Validate: ``w(F, W) (b_v N / F + o)``. Scatter:
-  ``w(F, W) (b_sc N / F + (K / F) c_write + o)``. Gather + de-duplicate:
-  ``w(P, W) (b_ga n + (K / P) c_read + o)``, where ``K`` is the number of small files of the shuffle:
-  ``F P`` when every input file touches every declination strip (an input in random order, as the mock: the
-  worst case), ``F + P`` when the input is sorted by declination. ``c_write``, ``c_read``: one small parquet
-  piece on this machine's disk.
-* **Gradients reduction**: a pairwise tree of ``L = ceil(log2 P)`` levels. Level ``k`` has ``ceil(P / 2^k)``
-  merges of about ``2^k n`` stars' groups: ``sum_k w(ceil(P / 2^k), W) (m 2^k n + r)``, ``m`` the merge
-  cost per star and ``r`` a task round trip (each level waits for the one below). The root merge alone
-  costs ``m N`` and the root holds ``A + B N`` bytes on one worker (the merged reduction's pickled size).
-* **Serial parts** (one core, nothing overlaps them): the fits on one worker, ``a_fit + b_fit N`` (least
-  squares over the fits of half and all of the partitions' groups and of those groups merged with themselves
-  2x and 4x: the same bins with 2x and 4x the members), and the report on the client, ``a_rep + b_rep N``
-  (from all and half of the selected stars). The root's bytes ``A + B N`` come from the same merged groups.
+* **Ingest**: three phases separated by barriers. Validate: ``w(F, W) (b_v N / F + o)``. Scatter: each input
+  file writes ONE file, one parquet row group per declination strip it touches (``g = K / F`` row groups):
+  ``w(F, W) (b_sc N / F + c_file + g c_rgw + o)``. Gather + de-duplicate: a strip reads its row group from
+  each input file that has one (``K / P`` pieces), each read opening that file's footer, which lists all
+  ``g`` row groups of the file: ``w(P, W) (b_ga n + (K / P) (c_rgr + g c_foot) + o)``. ``K`` is the number
+  of row-group pieces of the shuffle: ``F P`` when every input file touches every declination strip (an input
+  in random order, as the mock: the worst case), ``F + P`` when the input is sorted by declination; the
+  shuffle creates ``F`` files whatever ``K``. ``c_file`` (writer, footer, rename, done marker),
+  ``c_rgw`` (one row group appended), ``c_rgr`` (open a file, read one row group) and ``c_foot`` (footer
+  parse per row group listed) are fitted on files of 1 to 1024 row groups of 25 rows on this machine's disk.
+* **Gradients reduction**: the per-partition groups are split by key prefix (selection, radius) into ``S``
+  shards (``gradients.reduce_shards``; 0, the default, is ``S = min(W, 32)``), each reduced by its own
+  pairwise tree of ``L = ceil(log2 P)`` levels and fitted on the worker holding its root. The largest shard
+  holds a share ``phi_m(S)`` of the members and ``phi_g(S)`` of the groups (``1 / S`` for an even split;
+  measured for S = 1..32 on the bench's groups: a shard is a set of whole prefixes, so at most as many
+  shards as prefixes are non-empty, ``S_ne``). Extra tasks: ``P (S + 1)`` picks (``getitem`` of a shard's
+  groups, or of the cut counts, from each partition's result) after the per-partition half, and
+  ``S (P - 1)`` merges; the scheduler handles each in ``o_t`` seconds, one after another.
+  Picks: ``P (S + 1) o_t``. Trees, level by level (level ``k`` has ``M_k = ceil(P / 2^k)`` merges per
+  tree, of about ``2^k n phi_m`` stars' groups each; each level waits for the one below)::
+
+      T_tree = max( sum_k w(S_ne M_k, W) (m 2^k n phi_m + r) ,  S (P - 1) o_t )
+
+  ``m`` the merge cost per star, ``r`` a task round trip. A root merge costs ``m N phi_m`` (``m N / S``
+  when even) and a root holds ``A phi_g + B N phi_m`` bytes (``(A + B N) / S``; ``A + B N`` the pickled
+  size of all groups merged) on each of ``S_ne`` workers.
+  Fits: ``T_fit = w(S_ne, W) (a_fit phi_g + b_fit N phi_m) + c_client``, the ``S`` fits in parallel, each
+  on its shard's root worker (``a_fit + b_fit N``: least squares over the fits of half and all of the
+  partitions' groups and of those groups merged with themselves 2x and 4x, the same bins with 2x and 4x the
+  members), then the client concatenates the small gradient tables and computes the trend table
+  (``c_client``). With ``S = 1`` (and ``o_t = 0``) this is the former single tree fitted on one worker.
+* **Serial part** (one core, nothing overlaps it): the report on the client, ``a_rep + b_rep N``
+  (from all and half of the selected stars).
 * **Start-up**: ``u_0`` once per run (a worker process starting, importing numpy, pandas, distributed and the
   stage adapters), all workers in parallel.
 
-Total: ``T = u_0 + T_ingest + sum_s (T_s + P c_marker + c_stage) + T_tree + T_fit + T_report``.
+Total: ``T = u_0 + T_ingest + sum_s (T_s + P c_marker + c_stage) + T_picks + T_tree + T_fit + T_report``.
 
 Assumptions (and what they leave out)
 -------------------------------------
@@ -60,10 +79,16 @@ Assumptions (and what they leave out)
   cluster, measured here with them sharing the machine with two workers (pessimistic).
 * Partitions have equal row counts (ingest makes strips of equal counts) and their times scatter with the
   ``cv`` of the markers measured here; per-partition time is linear in rows.
-* The file system is a local disk: on a parallel file system small-file creation (``K`` pieces) costs more and
-  is shared by all workers; the model prints ``K`` so it can be judged.
-* Serial costs are linear in ``N`` (fits: ODR over the members; report: the per-star columns of the selected
-  stars read by the client and drawn); only the two measured sizes back this.
+* The file system is a local disk: on a parallel file system creating a file (``F`` of them, one per input)
+  and opening one (``K`` footer reads in the gather) cost more and are shared by all workers; the model
+  prints ``F`` and ``K`` so it can be judged.
+* The shards' sizes scale with ``N`` in the proportions measured on the bench's mock (the share of each
+  selection and radius); a real catalogue's selections may split differently. Moving a merge's input from
+  another worker (network) is not modelled: merges are timed in one process.
+* The scheduler's cost per small task ``o_t`` (no-op ``client.map`` throughput, measured with 2 workers)
+  is taken as constant; a real scheduler with hundreds of workers may be slower per task.
+* The fits and the report are linear in ``N`` (fits: ODR over the members; report: the per-star columns of the
+  selected stars read by the client and drawn); only the measured sizes back this.
 * The built-in mock's generation is not part of a run on a real catalogue and is left out.
 """
 
@@ -77,9 +102,12 @@ from pathlib import Path
 
 __all__ = [
     "StageCost", "IngestCost", "ReductionCost", "SerialCost", "ClusterCosts", "Prediction",
-    "n_partitions", "waves", "tail_seconds", "stage_seconds", "ingest_seconds", "tree_seconds", "predict",
-    "costs_from_measurements", "best_partition_rows",
+    "n_partitions", "waves", "tail_seconds", "stage_seconds", "ingest_seconds", "n_shards", "shard_shares",
+    "pick_seconds", "tree_seconds", "fit_seconds", "root_bytes", "predict", "costs_from_measurements",
+    "best_partition_rows",
 ]
+
+MAX_DEFAULT_SHARDS = 32  # gradients.reduce_shards = 0: one shard per worker, at most this many
 
 DEFAULT_PARTITION_ROWS = 50_000
 CANDIDATE_PARTITION_ROWS = (5_000, 10_000, 20_000, 50_000, 100_000, 200_000)
@@ -99,18 +127,33 @@ class StageCost:
 
 @dataclass(frozen=True)
 class IngestCost:
+    """Ingest: per-star costs of the three phases and the shuffle's file and row-group costs."""
+
     validate_seconds_per_star: float = 0.0
     scatter_seconds_per_star: float = 0.0
     gather_seconds_per_star: float = 0.0
-    piece_write_seconds: float = 0.0
-    piece_read_seconds: float = 0.0
+    file_write_seconds: float = 0.0            # c_file: one scatter file (writer, footer, rename, marker)
+    row_group_write_seconds: float = 0.0       # c_rgw: one row group appended to it
+    row_group_read_seconds: float = 0.0        # c_rgr: open a scatter file and read one row group
+    footer_seconds_per_row_group: float = 0.0  # c_foot: the open's footer parse, per row group in the file
 
 
 @dataclass(frozen=True)
 class ReductionCost:
-    merge_seconds_per_star: float = 0.0
-    bytes_per_star: float = 0.0
-    bytes_fixed: float = 0.0
+    """The sharded gradient reduction: merge trees, the roots' size and the fits.
+
+    ``balance`` rows ``(S, phi_m, phi_g, S_ne)``: with ``S`` shards the largest holds a share ``phi_m`` of
+    the members and ``phi_g`` of the groups, and ``S_ne`` shards are non-empty. A shard count without a row
+    is taken as an even split (``1 / S``, ``S`` non-empty).
+    """
+
+    merge_seconds_per_star: float = 0.0   # m
+    bytes_per_star: float = 0.0           # B
+    bytes_fixed: float = 0.0              # A
+    fit_seconds_fixed: float = 0.0        # a_fit (all groups in one fit)
+    fit_seconds_per_star: float = 0.0     # b_fit
+    client_seconds: float = 0.0           # c_client: concat of the shards' tables and the trend table
+    balance: tuple[tuple[int, float, float, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +175,7 @@ class ClusterCosts:
     reduction: ReductionCost = field(default_factory=ReductionCost)
     serial: tuple[SerialCost, ...] = ()
     task_overhead_seconds: float = 0.0   # o: per partition, serial at the scheduler and on the worker
+    task_seconds: float = 0.0            # o_t: the scheduler's cost of one small task (picks, merges)
     roundtrip_seconds: float = 0.0       # r: a dependent task's latency (tree levels)
     worker_startup_seconds: float = 0.0  # u_0
     marker_check_seconds: float = 0.0    # c_marker, client, per partition and stage
@@ -146,6 +190,7 @@ class Prediction:
     partitions: int
     input_files: int
     pieces: int
+    shards: int
     parts: dict[str, float]
     root_bytes: float
 
@@ -190,49 +235,98 @@ def stage_seconds(cost: StageCost, n_stars: float, partitions: int, workers: int
 
 def ingest_seconds(cost: IngestCost, n_stars: float, partitions: int, input_files: int, workers: int,
                    overhead: float = 0.0, input_order: str = "random") -> tuple[float, int]:
-    """Wall time of the three ingest phases and the number of shuffle pieces ``K``."""
+    """Wall time of the three ingest phases and the number of shuffle pieces (row groups) ``K``.
+
+    The scatter writes one file per input (``F`` files) with ``g = K / F`` row groups; the gather reads
+    ``K / P`` row groups per strip, each after opening its file's footer of ``g`` row groups.
+    """
     if input_order not in ("random", "sorted"):
         raise ValueError(f"input_order = {input_order!r}: use 'random' or 'sorted'")
     f, p = input_files, partitions
     pieces = f * p if input_order == "random" else f + p
+    per_file = pieces / f
     validate = waves(f, workers) * (cost.validate_seconds_per_star * n_stars / f + overhead)
-    scatter = waves(f, workers) * (cost.scatter_seconds_per_star * n_stars / f
-                                   + pieces / f * cost.piece_write_seconds + overhead)
-    gather = waves(p, workers) * (cost.gather_seconds_per_star * n_stars / p
-                                  + pieces / p * cost.piece_read_seconds + overhead)
+    scatter = waves(f, workers) * (cost.scatter_seconds_per_star * n_stars / f + cost.file_write_seconds
+                                   + per_file * cost.row_group_write_seconds + overhead)
+    read = cost.row_group_read_seconds + per_file * cost.footer_seconds_per_row_group
+    gather = waves(p, workers) * (cost.gather_seconds_per_star * n_stars / p + pieces / p * read + overhead)
     return validate + scatter + gather, pieces
 
 
+def n_shards(reduce_shards: int, workers: int) -> int:
+    """Shards of the reduction: ``reduce_shards``, or with 0 one per worker, at most 32 (as the pipeline)."""
+    if reduce_shards < 0:
+        raise ValueError(f"reduce_shards = {reduce_shards}: use 0 (one per worker) or a positive number")
+    return int(reduce_shards) if reduce_shards > 0 else min(max(int(workers), 1), MAX_DEFAULT_SHARDS)
+
+
+def shard_shares(cost: ReductionCost, shards: int) -> tuple[float, float, int]:
+    """``(phi_m, phi_g, S_ne)`` of ``shards`` shards: ``cost.balance``'s row, else an even split."""
+    if shards < 1:
+        raise ValueError(f"shards = {shards}: use at least 1")
+    for s, phi_m, phi_g, non_empty in cost.balance:
+        if s == shards:
+            return float(phi_m), float(phi_g), int(non_empty)
+    return 1.0 / shards, 1.0 / shards, int(shards)
+
+
+def pick_seconds(partitions: int, shards: int, task_seconds: float) -> float:
+    """The ``P (S + 1)`` picks of shard groups and cut counts, one after another at the scheduler."""
+    return partitions * (shards + 1) * task_seconds
+
+
 def tree_seconds(cost: ReductionCost, n_stars: float, partitions: int, workers: int,
-                 roundtrip: float = 0.0) -> float:
-    """Wall time of the pairwise merge tree over ``partitions`` leaves."""
+                 roundtrip: float = 0.0, shards: int = 1, task_seconds: float = 0.0) -> float:
+    """Wall time of ``shards`` pairwise merge trees over ``partitions`` leaves each, side by side."""
     rows = n_stars / partitions
+    phi_m, _, non_empty = shard_shares(cost, shards)
     total, k, level = 0.0, 0, partitions
     while level > 1:
         k += 1
         merges = level // 2
-        total += waves(merges, workers) * (cost.merge_seconds_per_star * 2 ** k * rows + roundtrip)
+        total += waves(non_empty * merges, workers) * (cost.merge_seconds_per_star * 2 ** k * rows * phi_m
+                                                      + roundtrip)
         level = merges + level % 2
-    return total
+    return max(total, shards * (partitions - 1) * task_seconds)
+
+
+def fit_seconds(cost: ReductionCost, n_stars: float, shards: int, workers: int) -> float:
+    """The shards' fits side by side (the largest sets the pace), then the client's concat and trends."""
+    phi_m, phi_g, non_empty = shard_shares(cost, shards)
+    one = cost.fit_seconds_fixed * phi_g + cost.fit_seconds_per_star * n_stars * phi_m
+    return waves(non_empty, workers) * one + cost.client_seconds
+
+
+def root_bytes(cost: ReductionCost, n_stars: float, shards: int = 1) -> float:
+    """Bytes of the largest shard's root (what one worker holds at the end of its tree)."""
+    phi_m, phi_g, _ = shard_shares(cost, shards)
+    return cost.bytes_fixed * phi_g + cost.bytes_per_star * n_stars * phi_m
 
 
 def predict(costs: ClusterCosts, n_stars: int, cores: int, partition_rows: int = DEFAULT_PARTITION_ROWS,
-            input_files: int | None = None, input_order: str = "random") -> Prediction:
+            input_files: int | None = None, input_order: str = "random",
+            reduce_shards: int = 0) -> Prediction:
     """Predicted wall time of a run, part by part (seconds), on ``cores`` single-threaded workers."""
     p = n_partitions(n_stars, partition_rows)
     f = p if input_files is None else int(input_files)
+    s = n_shards(reduce_shards, cores)
     o = costs.task_overhead_seconds
     parts: dict[str, float] = {"startup": costs.worker_startup_seconds}
     parts["ingest"], pieces = ingest_seconds(costs.ingest, n_stars, p, f, cores, o, input_order)
-    for s in costs.stages:
-        parts[s.name] = (stage_seconds(s, n_stars, p, cores, o) + p * costs.marker_check_seconds
-                         + costs.stage_fixed_seconds)
-    parts["merge_tree"] = tree_seconds(costs.reduction, n_stars, p, cores, costs.roundtrip_seconds)
-    for s in costs.serial:
-        parts[s.name] = s.seconds(n_stars)
+    for st in costs.stages:
+        parts[st.name] = (stage_seconds(st, n_stars, p, cores, o) + p * costs.marker_check_seconds
+                          + costs.stage_fixed_seconds)
+    parts["picks"] = pick_seconds(p, s, costs.task_seconds)
+    parts["merge_tree"] = tree_seconds(costs.reduction, n_stars, p, cores, costs.roundtrip_seconds, s,
+                                       costs.task_seconds)
+    parts["fits"] = fit_seconds(costs.reduction, n_stars, s, cores)
+    for st in costs.serial:
+        if st.name in parts:
+            raise ValueError(f"serial part {st.name!r} has the name of a modelled part: rename it")
+        parts[st.name] = st.seconds(n_stars)
     return Prediction(n_stars=int(n_stars), cores=int(cores), partition_rows=int(partition_rows),
-                      partitions=p, input_files=f, pieces=pieces, parts=parts,
-                      root_bytes=costs.reduction.bytes_fixed + costs.reduction.bytes_per_star * n_stars)
+                      partitions=p, input_files=f, pieces=pieces, shards=s, parts=parts,
+                      root_bytes=root_bytes(costs.reduction, n_stars, s))
 
 
 def best_partition_rows(costs: ClusterCosts, n_stars: int, cores: int,
@@ -279,21 +373,23 @@ def costs_from_measurements(m: dict, cache: str = "warm") -> ClusterCosts:
         cv=_cv(g["partition_seconds"]),
     ))
     ing = se["ingest"]
-    piece = se["piece"]
+    rgs = se["row_groups"]["files"]
+    g_counts = [q["row_groups"] for q in rgs]
+    c_file, c_rgw = _lsq(g_counts, [q["write_seconds"] for q in rgs])
+    c_rgr, c_foot = _lsq(g_counts, [q["read_seconds"] for q in rgs])
     n_in = ing["rows"]
     ingest = IngestCost(
         validate_seconds_per_star=ing["validate_seconds"] / n_in,
-        scatter_seconds_per_star=max(0.0, ing["scatter_seconds"] - ing["pieces"] * piece["write_seconds"])
-        / n_in,
-        gather_seconds_per_star=max(0.0, ing["gather_seconds"] - ing["pieces"] * piece["read_seconds"])
-        / n_in,
-        piece_write_seconds=piece["write_seconds"],
-        piece_read_seconds=piece["read_seconds"],
+        scatter_seconds_per_star=max(0.0, ing["scatter_seconds"] - ing["scatter_files"] * c_file
+                                     - ing["pieces"] * c_rgw) / n_in,
+        gather_seconds_per_star=max(0.0, ing["gather_seconds"] - ing["pieces"] * c_rgr
+                                    - ing["gather_footer_row_groups"] * c_foot) / n_in,
+        file_write_seconds=c_file,
+        row_group_write_seconds=c_rgw,
+        row_group_read_seconds=c_rgr,
+        footer_seconds_per_row_group=c_foot,
     )
-    pts = g.get("scaled") or [{"stars": g["stars_half"], "fit_seconds": g["fit_half_seconds"],
-                               "bytes": g["reduction_bytes_all"]},
-                              {"stars": g["stars_all"], "fit_seconds": g["fit_all_seconds"],
-                               "bytes": g["reduction_bytes_all"]}]
+    pts = g["scaled"]
     a_fit, b_fit = _lsq([q["stars"] for q in pts], [q["fit_seconds"] for q in pts])
     big = [q for q in pts if q["stars"] >= g["stars_all"]]
     a_bytes, b_bytes = _lsq([q["stars"] for q in big], [q["bytes"] for q in big])
@@ -301,10 +397,19 @@ def costs_from_measurements(m: dict, cache: str = "warm") -> ClusterCosts:
         a_bytes, b_bytes = 0.0, g["reduction_bytes_all"] / g["stars_all"]
     p_run = len(g["partition_rows"])
     levels = max(1.0, math.log2(p_run)) if p_run > 1 else 1.0
+    balance = []
+    for b in g.get("balance", ()):
+        mem, grp = b["members"], b["groups"]
+        balance.append((int(b["shards"]), max(mem) / max(sum(mem), 1), max(grp) / max(sum(grp), 1),
+                        max(1, sum(1 for x in grp if x > 0))))
     reduction = ReductionCost(
         merge_seconds_per_star=g["merge_all_seconds"] / (g["stars_all"] * levels),
         bytes_per_star=b_bytes,
         bytes_fixed=a_bytes,
+        fit_seconds_fixed=a_fit,
+        fit_seconds_per_star=b_fit,
+        client_seconds=g["shards_run"]["client_seconds"],
+        balance=tuple(balance),
     )
     rep = se["report"]
     a_rep, b_rep = _line(rep["stars_half"], rep["half_seconds"], rep["stars_all"], rep["all_seconds"])
@@ -321,8 +426,9 @@ def costs_from_measurements(m: dict, cache: str = "warm") -> ClusterCosts:
         stages=tuple(stages),
         ingest=ingest,
         reduction=reduction,
-        serial=(SerialCost("fits", a_fit, b_fit), SerialCost("report", a_rep, b_rep)),
+        serial=(SerialCost("report", a_rep, b_rep),),
         task_overhead_seconds=r2["overhead"]["runner_path_seconds_per_partition"],
+        task_seconds=r2["overhead"]["map_seconds_per_task"],
         roundtrip_seconds=r2["overhead"]["roundtrip_seconds"],
         worker_startup_seconds=startup,
         marker_check_seconds=se["marker_check_seconds_per_partition"],
@@ -360,7 +466,8 @@ def _hms(s: float) -> str:
 # model parts that make up each measured stage of the pipeline's summaries
 _STAGE_PARTS = {
     "ingest": ("ingest",), "extinction": ("extinction",), "ages": ("ages",), "phasespace": ("phasespace",),
-    "orbits": ("orbits",), "gradients": ("gradients_partitions", "merge_tree", "fits"), "report": ("report",),
+    "orbits": ("orbits",), "gradients": ("gradients_partitions", "picks", "merge_tree", "fits"),
+    "report": ("report",),
 }
 
 
@@ -393,20 +500,44 @@ def print_costs(costs: ClusterCosts) -> None:
         print(f"{s.name:<22} {1e6 * s.seconds_per_star:8.1f} {s.seconds_per_partition:7.3f} "
               f"{s.startup_seconds:10.2f} {s.cv:5.2f}")
     i = costs.ingest
-    print(f"ingest: validate {1e6 * i.validate_seconds_per_star:.1f} us/star, scatter "
-          f"{1e6 * i.scatter_seconds_per_star:.1f} us/star + {1e3 * i.piece_write_seconds:.2f} ms/piece, "
-          f"gather "
-          f"{1e6 * i.gather_seconds_per_star:.1f} us/star + {1e3 * i.piece_read_seconds:.2f} ms/piece")
+    print(f"ingest: validate {1e6 * i.validate_seconds_per_star:.1f} us/star; scatter "
+          f"{1e6 * i.scatter_seconds_per_star:.1f} us/star + {1e3 * i.file_write_seconds:.2f} ms/file + "
+          f"{1e3 * i.row_group_write_seconds:.3f} ms/row group; gather "
+          f"{1e6 * i.gather_seconds_per_star:.1f} us/star + {1e3 * i.row_group_read_seconds:.2f} ms/row "
+          f"group read + {1e6 * i.footer_seconds_per_row_group:.1f} us per row group in its file's footer")
     r = costs.reduction
-    print(f"merge tree: {1e6 * r.merge_seconds_per_star:.2f} us/star per level, root holds "
-          f"{r.bytes_fixed / 2**20:.1f} MiB + {r.bytes_per_star:.0f} bytes/star")
+    print(f"merge trees: {1e6 * r.merge_seconds_per_star:.2f} us/star per level; all groups "
+          f"{r.bytes_fixed / 2**20:.1f} MiB + {r.bytes_per_star:.0f} bytes/star; fit of all groups "
+          f"{r.fit_seconds_fixed:.2f} s + {1e6 * r.fit_seconds_per_star:.1f} us/star; client concat + trends "
+          f"{r.client_seconds:.3f} s")
+    if r.balance:
+        print("largest shard's share of members / groups (non-empty shards): " + ", ".join(
+            f"S={b[0]}: {b[1]:.2f}/{b[2]:.2f} ({b[3]})" for b in r.balance if b[0] in (1, 2, 4, 8, 16, 32)))
     for s in costs.serial:
         print(f"serial {s.name}: {s.seconds_fixed:.2f} s + {1e6 * s.seconds_per_star:.1f} us/star")
-    print(f"per-partition task overhead o = {1e3 * costs.task_overhead_seconds:.2f} ms, round trip "
+    print(f"per-partition task overhead o = {1e3 * costs.task_overhead_seconds:.2f} ms, small task at the "
+          f"scheduler o_t = {1e3 * costs.task_seconds:.2f} ms, round trip "
           f"{1e3 * costs.roundtrip_seconds:.2f} ms, worker start-up u_0 = "
           f"{costs.worker_startup_seconds:.2f} s, done-marker check {1e6 * costs.marker_check_seconds:.0f} "
           f"us/partition, fixed cost per stage c_stage = "
           f"{costs.stage_fixed_seconds:.2f} s")
+
+
+def print_shard_check(costs: ClusterCosts, m: dict) -> None:
+    """The model's sharded trees and fits against the bench's in-process S = 2 measurement (one core)."""
+    g = m["serial"]["gradients"]
+    sr = g["shards_run"]
+    s, n, p = sr["shards"], g["stars_all"], len(g["partition_rows"])
+    r = costs.reduction
+    tree_meas = max(t["merge_seconds"] for t in sr["trees"])
+    tree_model = tree_seconds(r, n, p, 1, 0.0, 1) * shard_shares(r, s)[0]  # its merges one after another
+    fit_meas = max(t["fit_seconds"] for t in sr["trees"])
+    fit_model = fit_seconds(r, n, s, s) - r.client_seconds
+    mib_meas = max(t["bytes"] for t in sr["trees"]) / 2**20
+    print(f"\nSharded reduction, S = {s}, in one process: largest shard's tree {tree_meas:.3f} s "
+          f"measured vs {tree_model:.3f} s model (its merges on one core); largest shard's fit "
+          f"{fit_meas:.2f} s vs {fit_model:.2f} s; largest root {mib_meas:.1f} MiB vs "
+          f"{root_bytes(r, n, s) / 2**20:.1f} MiB")
 
 
 def print_predictions(costs: ClusterCosts, sizes=(4_000_000, 100_000_000), cores=(16, 64, 256)) -> None:
@@ -416,7 +547,8 @@ def print_predictions(costs: ClusterCosts, sizes=(4_000_000, 100_000_000), cores
           "sorted = input sorted by declination")
     head = (f"{'stars':>11} {'cores':>5} {'rows/part':>9} {'parts':>5} {'waves':>5} {'random':>8} "
             f"{'sorted':>8} {'eff':>5} {'ingest r':>8} {'ingest s':>8} {'ages':>8} {'orbits':>8} "
-            f"{'other st':>8} {'tree+fit':>8} {'report':>7} {'pieces r':>9} {'root GiB':>8}")
+            f"{'other st':>8} {'reduce':>8} {'report':>7} {'files':>6} {'pieces r':>9} {'S':>3} "
+            f"{'root GiB':>8}")
     print(head)
     for n in sizes:
         for c in cores:
@@ -435,11 +567,15 @@ def print_predictions(costs: ClusterCosts, sizes=(4_000_000, 100_000_000), cores
                       f"{_hms(q.total_seconds):>8} {_hms(qs.total_seconds):>8} "
                       f"{one.total_seconds / (c * q.total_seconds):5.2f} {_hms(pr['ingest']):>8} "
                       f"{_hms(qs.parts['ingest']):>8} {_hms(pr['ages']):>8} {_hms(pr['orbits']):>8} "
-                      f"{_hms(other):>8} {_hms(pr['merge_tree'] + pr['fits']):>8} {_hms(pr['report']):>7} "
-                      f"{q.pieces:>9,} {q.root_bytes / 2**30:8.1f}")
+                      f"{_hms(other):>8} {_hms(pr['picks'] + pr['merge_tree'] + pr['fits']):>8} "
+                      f"{_hms(pr['report']):>7} {q.input_files:>6,} {q.pieces:>9,} {q.shards:>3} "
+                      f"{q.root_bytes / 2**30:8.2f}")
     print("eff = T(1 core) / (cores T) at the same partition size, random input; where a second row is shown "
           f"it is the best of {', '.join(f'{r:,}' for r in CANDIDATE_PARTITION_ROWS)} rows per partition "
           "(random input)")
+    print("reduce = picks + merge trees + fits of the gradient reduction (S shards, S = min(cores, 32)); "
+          "files = scatter files (one per input), pieces r = row groups read by the gather (random input); "
+          "root GiB = the largest shard's root, on one worker")
 
 
 def main() -> None:
@@ -461,6 +597,7 @@ def main() -> None:
           f"{'eff model':>9}")
     for stage, t1, p1, t2, p2, e1, e2 in compare_with_measurement(costs, m):
         print(f"{stage:<11} {t1:8.2f} {p1:8.2f} {t2:8.2f} {p2:8.2f} {e1:8.2f} {e2:9.2f}")
+    print_shard_check(costs, m)
     print_predictions(costs)
     cold, warm = costs_from_measurements(m, "cold"), costs_from_measurements(m, "warm")
     extra = cold.worker_startup_seconds + sum(s.startup_seconds for s in cold.stages) - (

@@ -133,7 +133,7 @@ def reduce_variant(client, cfg: dict, out: Path, variant: Variant) -> tuple[pd.D
 
     from mwdisk.gradients import concat_gradient_tables
 
-    n_shards = n_reduce_shards(cfg, len(client.scheduler_info().get("workers", {})))
+    n_shards = n_reduce_shards(cfg, len(client.nthreads()))
     futures = client.map(_sharded_task, range(n), out=str(out), cfg=cfg, variant=variant, n_shards=n_shards,
                          pure=False)
     for _ in track(as_completed(futures), n, desc):

@@ -63,13 +63,16 @@ def test_last_wave_is_paid_in_full(sm):
 
 def test_serial_parts_and_startup_add(sm):
     base = _pure(sm)
-    extra = _pure(sm, serial=(sm.SerialCost("fits", 10.0, 1e-6), sm.SerialCost("report", 3.0)),
+    extra = _pure(sm, serial=(sm.SerialCost("extra", 10.0, 1e-6), sm.SerialCost("report", 3.0)),
                   worker_startup_seconds=2.5)
     n = 1_000_000
     for cores in (1, 16, 256):
         t_extra = sm.predict(extra, n, cores, 10_000).total_seconds
         d = t_extra - sm.predict(base, n, cores, 10_000).total_seconds
         assert d == pytest.approx(10.0 + 1.0 + 3.0 + 2.5)  # does not shrink with cores
+    clash = _pure(sm, serial=(sm.SerialCost("fits", 1.0),))  # "fits" is the reduction's own part
+    with pytest.raises(ValueError, match="fits"):
+        sm.predict(clash, n, 4, 10_000)
 
 
 def test_stage_startup_is_paid_once_not_per_worker(sm):
@@ -113,14 +116,100 @@ def test_merge_tree_levels(sm):
     assert many == pytest.approx(1e-3 * (256 + 512 + 1024))
 
 
-def test_ingest_pieces_and_phases(sm):
-    c = sm.IngestCost(piece_write_seconds=1.0)
+def test_ingest_row_groups_in_one_file_per_input(sm):
+    c = sm.IngestCost(row_group_write_seconds=1.0)
     t, k = sm.ingest_seconds(c, 1_000, partitions=4, input_files=4, workers=4, input_order="random")
-    assert k == 16 and t == pytest.approx(4.0)  # each file writes 4 pieces, 4 files side by side
+    assert k == 16 and t == pytest.approx(4.0)  # each file appends 4 row groups, 4 files side by side
     t, k = sm.ingest_seconds(c, 1_000, partitions=4, input_files=4, workers=4, input_order="sorted")
     assert k == 8 and t == pytest.approx(2.0)
+    # a file is created once per input, however many strips it touches (not once per input and strip)
+    c = sm.IngestCost(file_write_seconds=1.0)
+    for order in ("random", "sorted"):
+        assert sm.ingest_seconds(c, 1_000, 4, 4, 4, input_order=order)[0] == pytest.approx(1.0)
+    assert sm.ingest_seconds(c, 1_000, 4, 8, 4)[0] == pytest.approx(2.0)  # 8 files: two waves
+    # a gather piece: open the file and read one row group; K / P pieces per strip
+    c = sm.IngestCost(row_group_read_seconds=1.0)
+    assert sm.ingest_seconds(c, 1_000, 4, 4, 4)[0] == pytest.approx(4.0)
+    assert sm.ingest_seconds(c, 1_000, 4, 4, 2)[0] == pytest.approx(8.0)  # 4 strips on 2 workers: 2 waves
+    assert sm.ingest_seconds(c, 1_000, 4, 4, 4, input_order="sorted")[0] == pytest.approx(2.0)
+    # ...and each open parses a footer listing the file's K / F row groups: F P^2 / W for random input
+    c = sm.IngestCost(footer_seconds_per_row_group=1.0)
+    assert sm.ingest_seconds(c, 1_000, 4, 4, 4)[0] == pytest.approx(4 * 4)
+    assert sm.ingest_seconds(c, 1_000, 4, 4, 4, input_order="sorted")[0] == pytest.approx(2 * 2)
     with pytest.raises(ValueError, match="input_order"):
         sm.ingest_seconds(c, 1_000, 4, 4, 4, input_order="shuffled")
+
+
+def test_shard_count_follows_the_pipeline_rule(sm):
+    assert sm.n_shards(0, 16) == 16
+    assert sm.n_shards(0, 256) == 32  # one per worker, at most 32
+    assert sm.n_shards(0, 1) == 1
+    assert sm.n_shards(5, 256) == 5
+    with pytest.raises(ValueError, match="reduce_shards"):
+        sm.n_shards(-1, 4)
+    r = sm.ReductionCost(balance=((4, 0.5, 0.25, 2),))
+    assert sm.shard_shares(r, 4) == (0.5, 0.25, 2)
+    assert sm.shard_shares(r, 8) == (0.125, 0.125, 8)  # no measured row: an even split
+    with pytest.raises(ValueError, match="shards"):
+        sm.shard_shares(r, 0)
+
+
+def test_one_shard_is_the_single_tree(sm):
+    r = sm.ReductionCost(merge_seconds_per_star=1e-3, fit_seconds_fixed=2.0, fit_seconds_per_star=1e-4,
+                         bytes_fixed=100.0, bytes_per_star=48.0)
+    assert sm.tree_seconds(r, 1_024, 8, 64, shards=1) == pytest.approx(1e-3 * (256 + 512 + 1024))
+    assert sm.fit_seconds(r, 1_024, 1, 64) == pytest.approx(2.0 + 1e-4 * 1_024)  # one worker fits it all
+    assert sm.root_bytes(r, 1_024, 1) == pytest.approx(100.0 + 48.0 * 1_024)
+    costs = _pure(sm, reduction=r)
+    q = sm.predict(costs, 1_024, 1, 128)
+    assert q.shards == 1 and q.parts["picks"] == 0.0
+    assert q.parts["merge_tree"] == pytest.approx(3 * 1_024 * 1e-3)  # 1 worker: every level costs N m
+    assert q.parts["fits"] == pytest.approx(2.0 + 1e-4 * 1_024)
+
+
+def test_shards_divide_the_root_and_the_fits(sm):
+    r = sm.ReductionCost(merge_seconds_per_star=1e-3, fit_seconds_fixed=2.0, fit_seconds_per_star=1e-4,
+                         bytes_fixed=100.0, bytes_per_star=48.0, client_seconds=0.5)
+    one = sm.tree_seconds(r, 1_024, 8, 64, shards=1)
+    # 4 trees of a quarter of the members side by side (4 x 4 merges at level 1 fit on 64 workers)
+    assert sm.tree_seconds(r, 1_024, 8, 64, shards=4) == pytest.approx(one / 4)
+    # on one worker the shards change nothing: every merge in turn, N m per level
+    assert sm.tree_seconds(r, 1_024, 8, 1, shards=4) == pytest.approx(3 * 1_024 * 1e-3)
+    assert sm.root_bytes(r, 1_024, 4) == pytest.approx((100.0 + 48.0 * 1_024) / 4)
+    fit_one = 2.0 + 1e-4 * 1_024
+    assert sm.fit_seconds(r, 1_024, 4, 4) == pytest.approx(fit_one / 4 + 0.5)  # 4 fits side by side
+    assert sm.fit_seconds(r, 1_024, 4, 2) == pytest.approx(fit_one / 2 + 0.5)  # 2 waves of 2
+    # through predict: S = cores up to 32, the fit part shrinks as 1 / S, then stops
+    costs = _pure(sm, reduction=r)
+    fits = {c: sm.predict(costs, 1_024_000, c, 1_000).parts["fits"] for c in (1, 4, 32, 256)}
+    big = 2.0 + 1e-4 * 1_024_000
+    assert fits[1] == pytest.approx(big + 0.5)
+    assert fits[4] == pytest.approx(big / 4 + 0.5)
+    assert fits[32] == pytest.approx(big / 32 + 0.5)
+    assert fits[256] == pytest.approx(fits[32])
+    assert sm.predict(costs, 1_024_000, 256, 1_000).shards == 32
+
+
+def test_uneven_shards_are_paced_by_the_largest(sm):
+    # 4 shards, but the key prefixes put half the members (a quarter of the groups) in one and leave 2 empty
+    r = sm.ReductionCost(merge_seconds_per_star=1e-3, fit_seconds_fixed=2.0, fit_seconds_per_star=1e-4,
+                         bytes_fixed=100.0, bytes_per_star=48.0, balance=((4, 0.5, 0.25, 2),))
+    assert sm.tree_seconds(r, 1_024, 8, 64, shards=4) == pytest.approx(1e-3 * (256 + 512 + 1024) / 2)
+    assert sm.fit_seconds(r, 1_024, 4, 4) == pytest.approx(2.0 / 4 + 1e-4 * 1_024 / 2)
+    assert sm.root_bytes(r, 1_024, 4) == pytest.approx(100.0 / 4 + 48.0 * 1_024 / 2)
+    # 2 non-empty shards on 1 worker: two fits in turn
+    assert sm.fit_seconds(r, 1_024, 4, 1) == pytest.approx(2 * (2.0 / 4 + 1e-4 * 1_024 / 2))
+
+
+def test_pick_and_merge_tasks_cost_scheduler_time(sm):
+    assert sm.pick_seconds(10, 4, 0.01) == pytest.approx(10 * 5 * 0.01)  # P S shard picks + P count picks
+    r = sm.ReductionCost()  # free merges: the scheduler's S (P - 1) merge tasks set the pace
+    assert sm.tree_seconds(r, 1_000, 10, 64, shards=4, task_seconds=0.01) == pytest.approx(4 * 9 * 0.01)
+    costs = _pure(sm, reduction=r, task_seconds=0.01)
+    q = sm.predict(costs, 10_000, 4, 1_000)
+    assert q.shards == 4 and q.parts["picks"] == pytest.approx(10 * 5 * 0.01)
+    assert q.parts["merge_tree"] == pytest.approx(4 * 9 * 0.01)
+    assert sm.predict(costs, 10_000, 4, 1_000, reduce_shards=1).parts["picks"] == pytest.approx(10 * 2 * 0.01)
 
 
 def test_best_partition_rows_picks_the_minimum(sm):
