@@ -2,10 +2,12 @@
 
 1. Validate: the parquet schema first (columns, dtypes: nothing is read), then every input partition's
    values, and the declination histogram in the same pass. A bad file stops here, before anything is written.
-2. Scatter: each input partition writes its rows (and margin copies) to one file in ``OUT/_work/ingest``,
-   one parquet row group per strip, and records which row group holds which strip. One file per input
-   (not per input and strip) keeps the file count low when a large, unsorted catalogue touches every strip.
-3. Gather: each strip reads its row group from every input that has one, de-duplicates
+2. Scatter: each input partition writes its rows (and margin copies) to one Arrow IPC file in
+   ``OUT/_work/ingest``, one record batch per strip, and records which batch holds which strip. One file per
+   input (not per input and strip) keeps the file count low when a large, unsorted catalogue touches every
+   strip, and an IPC file reads one batch at a cost independent of how many it holds (a parquet footer
+   listing P row groups is parsed whole on every read: F P^2 work for the shuffle).
+3. Gather: each strip reads its batch from every input that has one, de-duplicates
    (``mwdisk.ingest.deduplicate``), sorts by
    ``source_id``, adds ``quality_flags``, and writes ``OUT/ingest/part-K.parquet`` and the removed rows to
    ``OUT/duplicates/part-K.parquet``.
@@ -74,18 +76,17 @@ def _scatter(j: int, f: str, edges: np.ndarray, margin_deg: float, work: str) ->
     tmp.parent.mkdir(parents=True, exist_ok=True)
     if parts:
         schema = pa.Table.from_pandas(next(iter(parts.values())).iloc[:0], preserve_index=False).schema
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for rg, k in enumerate(sorted(parts)):
-                table = pa.Table.from_pandas(parts[k], schema=schema, preserve_index=False)
-                writer.write_table(table, row_group_size=max(len(table), 1))
-                index[str(k)] = rg
-        tmp.replace(Path(work) / f"in-{j:05d}.parquet")
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+            for b, k in enumerate(sorted(parts)):
+                writer.write_batch(pa.RecordBatch.from_pandas(parts[k], schema=schema, preserve_index=False))
+                index[str(k)] = b
+        tmp.replace(Path(work) / f"in-{j:05d}.arrow")
     atomic_write_text(Path(work) / "_done" / f"in-{j:05d}", json.dumps(index))
     return len(df)
 
 
 def _strip_sources(work: Path, n_inputs: int) -> dict[int, list[tuple[int, int]]]:
-    """Strip -> [(input number, row group)], in input order, from the scatter's done markers."""
+    """Strip -> [(input number, record batch)], in input order, from the scatter's done markers."""
     sources: dict[int, list[tuple[int, int]]] = {}
     for j in range(n_inputs):
         for k, rg in json.loads((work / "_done" / f"in-{j:05d}").read_text()).items():
@@ -95,8 +96,13 @@ def _strip_sources(work: Path, n_inputs: int) -> dict[int, list[tuple[int, int]]
 
 def _gather(k: int, i: int, work: str, out: str, cfg: dict, radius: float, sources: list[tuple[int, int]]) -> dict:
     layout = RunLayout(out, default_variant(cfg))
-    pieces = [pq.ParquetFile(Path(work) / f"in-{j:05d}.parquet").read_row_group(rg).to_pandas()
-              for j, rg in sources]
+    import pyarrow as pa
+
+    pieces = []
+    for j, b in sources:
+        with pa.memory_map(str(Path(work) / f"in-{j:05d}.arrow")) as src:
+            reader = pa.ipc.open_file(src)
+            pieces.append(pa.Table.from_batches([reader.get_batch(b)], schema=reader.schema).to_pandas())
     df = pd.concat(pieces, ignore_index=True)
     kept, dups = kern.deduplicate(df, radius)
     kept = kern.finalize_partition(kept)
