@@ -75,10 +75,15 @@ def _scatter(j: int, f: str, edges: np.ndarray, margin_deg: float, work: str) ->
     tmp = Path(work) / f".in-{j:05d}.tmp"
     tmp.parent.mkdir(parents=True, exist_ok=True)
     if parts:
-        schema = pa.Table.from_pandas(next(iter(parts.values())).iloc[:0], preserve_index=False).schema
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-            for b, k in enumerate(sorted(parts)):
-                writer.write_batch(pa.RecordBatch.from_pandas(parts[k], schema=schema, preserve_index=False))
+        strips = sorted(parts)
+        # one conversion to Arrow for the whole input, then a zero-copy slice per strip
+        table = pa.Table.from_pandas(pd.concat([parts[k] for k in strips], ignore_index=True),
+                                     preserve_index=False).combine_chunks()
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            start = 0
+            for b, k in enumerate(strips):
+                writer.write_table(table.slice(start, len(parts[k])), max_chunksize=None)
+                start += len(parts[k])
                 index[str(k)] = b
         tmp.replace(Path(work) / f"in-{j:05d}.arrow")
     atomic_write_text(Path(work) / "_done" / f"in-{j:05d}", json.dumps(index))
@@ -95,15 +100,22 @@ def _strip_sources(work: Path, n_inputs: int) -> dict[int, list[tuple[int, int]]
 
 
 def _gather(k: int, i: int, work: str, out: str, cfg: dict, radius: float, sources: list[tuple[int, int]]) -> dict:
-    layout = RunLayout(out, default_variant(cfg))
     import pyarrow as pa
 
-    pieces = []
-    for j, b in sources:
-        with pa.memory_map(str(Path(work) / f"in-{j:05d}.arrow")) as src:
-            reader = pa.ipc.open_file(src)
-            pieces.append(pa.Table.from_batches([reader.get_batch(b)], schema=reader.schema).to_pandas())
-    df = pd.concat(pieces, ignore_index=True)
+    layout = RunLayout(out, default_variant(cfg))
+    batches = []
+    for j, b in sources:  # reads only the footer and this strip's batch of each file
+        with pa.OSFile(str(Path(work) / f"in-{j:05d}.arrow")) as src:
+            batches.append(pa.ipc.open_file(src).get_batch(b))
+    # one conversion to pandas per run of inputs with the same schema (usually all of them), in input order
+    runs: list[list] = []
+    for batch in batches:
+        if runs and runs[-1][0].schema.equals(batch.schema, check_metadata=True):
+            runs[-1].append(batch)
+        else:
+            runs.append([batch])
+    frames = [pa.Table.from_batches(r).to_pandas() for r in runs]
+    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     kept, dups = kern.deduplicate(df, radius)
     kept = kern.finalize_partition(kept)
     write_partition(kept, layout.partition_file("ingest", i), cfg, "ingest")

@@ -120,11 +120,12 @@ def test_scatter_writes_one_file_per_input_with_a_batch_per_strip(tmp_path):
     from mwdisk.pipelines.ingest import _scatter, _strip_sources
 
     cat = make_catalog(3000, seed=9)
+    cat["label"] = pd.array(np.where(np.arange(3000) % 2, "thin", "thick"), dtype="str")  # Arrow-backed
     f = tmp_path / "in.parquet"
     cat.to_parquet(f, index=False)
     edges = np.linspace(-90.0, 90.0, 13)
     work = tmp_path / "work"
-    assert _scatter(0, str(f), edges, 5.0 / 3600, str(work)) == len(cat)
+    assert _scatter(0, str(f), edges, 2.0, str(work)) == len(cat)  # wide margins: strips get copies
     assert sorted(p.name for p in work.iterdir() if p.is_file()) == ["in-00000.arrow"]
     sources = _strip_sources(work, 1)
     reader = pa.ipc.open_file(str(work / "in-00000.arrow"))
@@ -134,3 +135,4 @@ def test_scatter_writes_one_file_per_input_with_a_batch_per_strip(tmp_path):
         piece = pa.Table.from_batches([reader.get_batch(b)]).to_pandas()
         core = piece[piece[kern.CORE]]
         assert j == 0 and sorted(core["obs_id"]) == sorted(cat.loc[own == k, "obs_id"])
+        assert set(core["label"]) <= {"thin", "thick"}
