@@ -20,10 +20,12 @@ What it measures (about 9 minutes on 2 cores at the defaults, more when it waits
    path (``from_map`` -> ``map_partitions`` -> delayed write -> ``client.compute`` -> ``as_completed``) on
    one-row partitions, seconds per partition.
 4. **Serial parts**, timed in this process on the 1-worker run's folder: the three ingest phases with the
-   pipeline's own functions (validate + histogram, ``_scatter`` into one file per input with a row group per
-   strip, ``_gather`` + de-duplicate from those row groups); the shuffle's unit of I/O in files of 1, 16,
-   128 and 1024 row groups of 25 rows (the file written by appending row groups, then one row group read
-   after opening the file's footer, as ``_gather`` does); the gradients stage per partition (with the split
+   pipeline's own functions (validate + histogram, ``_scatter`` into one Arrow IPC file per input with a
+   record batch per strip, ``_gather`` + de-duplicate from those batches); the shuffle's unit of I/O in IPC
+   files of 1, 16, 128 and 1024 record batches of 25 rows, written and read as ``pipelines/ingest.py`` does
+   it (``pa.ipc.new_file`` + ``write_batch(RecordBatch.from_pandas)``, renamed into place, done marker; then
+   per read: memory-map the file, ``pa.ipc.open_file``, ``get_batch``, ``to_pandas``), which shows whether
+   reading one batch costs more in a file of more batches; the gradients stage per partition (with the split
    into shards), one pairwise ``_combine`` tree over all partitions' groups and its ``_fit_groups`` (S = 1,
    the 1-worker run), the same as 2 shard trees each fitted on its own (S = 2, the 2-worker run) and the
    client's concat + trend table, the largest shard's share of the members and groups for 1 to 32 shards,
@@ -241,42 +243,63 @@ def run_once(args, workers: int, mock_dir: Path, base: Path) -> dict:
 
 
 # ----------------------------------------------------------------------------------------- shuffle I/O
-def measure_row_groups(df, d: Path, counts=(1, 16, 128, 1024), reads: int = 40) -> dict:
+def measure_batches(df, d: Path, counts=(1, 16, 128, 1024), reads: int = 40, rounds: int = 5) -> dict:
     """The ingest shuffle's unit of I/O, as ``pipelines/ingest.py`` does it, on ``df`` (a 25-row slice).
 
-    Scatter: one file per input, ``g`` row groups appended with a ParquetWriter, renamed into place, plus its
-    done marker; timed for each ``g`` in ``counts`` (seconds = file fixed cost + g x row-group append).
-    Gather: open the file (``pq.ParquetFile``: reads the footer, which lists every row group) and read one
-    row group, ``reads`` times on row groups spread over the file (seconds = open + g x footer entry +
-    read).
+    Scatter: one Arrow IPC file per input holding ``g`` record batches, written as the code does: the input
+    converted to Arrow once (``pa.Table.from_pandas``), one zero-copy slice per strip written with
+    ``pa.ipc.new_file``, renamed into place, plus its done marker; timed for each ``g`` in ``counts`` (seconds
+    = file fixed cost + g x batch write). Gather: open the file (``pa.OSFile``, ``pa.ipc.open_file``: reads
+    the footer, a flatbuffer of the batches' offsets) and read one batch, on ``reads`` batches spread over the
+    file; ``read_seconds`` is the median over ``rounds`` rounds (the files interleaved, so a burst of load on
+    the shared machine hits every ``g`` alike) of the mean per read. The code converts a strip's batches to
+    pandas once (part of the gather's per-star cost); ``read_convert_seconds`` adds a per-batch conversion,
+    for comparison.
     """
+    import statistics
+
+    import pandas as pd
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from mwdisk.layout import atomic_write_text
 
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
-    out = []
+    out, paths = [], {}
     for g in counts:
-        path, tmp = d / f"in-{g:05d}.parquet", d / f".in-{g:05d}.tmp"
+        path, tmp = d / f"in-{g:05d}.arrow", d / f".in-{g:05d}.tmp"
         t0 = time.perf_counter()
-        schema = pa.Table.from_pandas(df.iloc[:0], preserve_index=False).schema
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for _ in range(g):
-                table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
-                writer.write_table(table, row_group_size=max(len(table), 1))
+        table = pa.Table.from_pandas(pd.concat([df] * g, ignore_index=True), preserve_index=False).combine_chunks()
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            for k in range(g):
+                writer.write_table(table.slice(k * len(df), len(df)), max_chunksize=None)
         tmp.replace(path)
         atomic_write_text(d / "_done" / f"in-{g:05d}", json.dumps({str(k): k for k in range(g)}))
-        t_w = time.perf_counter() - t0
-        picks = [int(round(i * (g - 1) / max(reads - 1, 1))) for i in range(reads)]  # repeats when g < reads
-        pq.ParquetFile(path).read_row_group(0).to_pandas()  # untimed: one-off lazy set-up in this process
-        t0 = time.perf_counter()
-        for rg in picks:
-            pq.ParquetFile(path).read_row_group(rg).to_pandas()
-        t_r = (time.perf_counter() - t0) / len(picks)
-        out.append({"row_groups": g, "write_seconds": t_w, "read_seconds": t_r, "reads": len(picks),
-                    "file_bytes": path.stat().st_size})
+        out.append({"batches": g, "write_seconds": time.perf_counter() - t0, "file_bytes": path.stat().st_size})
+        paths[g] = path
+
+    def read(path: Path, b: int, convert: bool) -> None:
+        with pa.OSFile(str(path)) as src:
+            reader = pa.ipc.open_file(src)
+            batch = reader.get_batch(b)
+            if convert:
+                pa.Table.from_batches([batch], schema=reader.schema).to_pandas()
+
+    for path in paths.values():
+        read(path, 0, True)  # untimed: one-off lazy set-up in this process
+    times = {(g, c): [] for g in counts for c in (True, False)}
+    for _ in range(rounds):
+        for g, path in paths.items():
+            picks = [int(round(i * (g - 1) / max(reads - 1, 1))) for i in range(reads)]  # repeats when g < reads
+            for convert in (True, False):
+                t0 = time.perf_counter()
+                for b in picks:
+                    read(path, b, convert)
+                times[g, convert].append((time.perf_counter() - t0) / len(picks))
+    for q in out:
+        q["read_seconds"] = statistics.median(times[q["batches"], False])
+        q["read_convert_seconds"] = statistics.median(times[q["batches"], True])
+        q["reads"], q["rounds"] = reads, rounds
     shutil.rmtree(d, ignore_errors=True)
     return {"rows": int(len(df)), "columns": int(df.shape[1]), "files": out}
 
@@ -315,28 +338,27 @@ def measure_serial(args, run_dir: Path, mock_dir: Path, base: Path) -> dict:
     for j, f in enumerate(files):
         pi._scatter(j, f, edges, radius / 3600.0 * 1.01, str(work))
     t_sc = time.perf_counter() - t0
-    sources = pi._strip_sources(work, len(files))  # strip -> [(input, row group)], from the done markers
+    sources = pi._strip_sources(work, len(files))  # strip -> [(input, batch)], from the done markers
     pieces = sum(len(v) for v in sources.values())
     strips = list(sources)
-    out_files = len(list(work.glob("in-*.parquet")))
-    rg_per_file = [0] * len(files)
+    out_files = len(list(work.glob("in-*.arrow")))
+    if out_files == 0 and pieces:
+        raise RuntimeError(f"no in-*.arrow scatter files in {work}: the bench does not match pipelines/ingest.py")
+    batches_per_file = [0] * len(files)
     for v in sources.values():
         for j, _ in v:
-            rg_per_file[j] += 1
+            batches_per_file[j] += 1
     cfg_s = _config(scratch, mock_dir, args, 1)
     t0 = time.perf_counter()
     for i, k in enumerate(strips):
         pi._gather(k, i, str(work), str(scratch), cfg_s, radius, sources[k])
     t_ga = time.perf_counter() - t0
-    # what the gather's piece reads cost in the model's terms: sum over pieces of the row groups of its file
-    footer_rg = sum(rg_per_file[j] for v in sources.values() for j, _ in v)
     res["ingest"] = {"rows": n_rows, "files": len(files), "strips": len(strips), "pieces": pieces,
-                     "scatter_files": out_files, "row_groups_per_file": rg_per_file,
-                     "gather_footer_row_groups": footer_rg,
+                     "scatter_files": out_files, "batches_per_file": batches_per_file,
                      "validate_seconds": t_val, "scatter_seconds": t_sc, "gather_seconds": t_ga}
     shutil.rmtree(scratch, ignore_errors=True)
 
-    res["row_groups"] = measure_row_groups(pd.read_parquet(files[0]).iloc[:25], base / "row-groups")
+    res["batches"] = measure_batches(pd.read_parquet(files[0]).iloc[:25], base / "ipc-batches")
 
     # done-marker checks (client side, per stage and partition)
     n_parts = RunLayout(run_dir, default_variant(cfg)).n_partitions()
@@ -618,12 +640,13 @@ def print_tables(res: dict) -> None:
     ing, g, rep = se["ingest"], se["gradients"], se["report"]
     print("\nSerial / reduction parts (timed in one process on the 1-worker run)")
     print(f"ingest: validate {ing['validate_seconds']:.2f} s, scatter {ing['scatter_seconds']:.2f} s "
-          f"({ing['pieces']} row-group pieces in {ing['scatter_files']} files from {ing['files']} inputs, "
+          f"({ing['pieces']} record-batch pieces in {ing['scatter_files']} IPC files from {ing['files']} inputs, "
           f"{ing['strips']} strips), gather {ing['gather_seconds']:.2f} s")
-    rg = se["row_groups"]
-    print(f"shuffle I/O ({rg['rows']}-row row groups, {rg['columns']} columns): "
-          + "; ".join(f"{q['row_groups']} row groups: write file {1e3 * q['write_seconds']:.1f} ms, "
-                      f"open + read one {1e3 * q['read_seconds']:.2f} ms" for q in rg["files"]))
+    bt = se["batches"]
+    print(f"shuffle I/O (Arrow IPC, {bt['rows']}-row record batches, {bt['columns']} columns): "
+          + "; ".join(f"{q['batches']} batches: write file {1e3 * q['write_seconds']:.1f} ms, "
+                      f"open + read one {1e3 * q['read_seconds']:.3f} ms "
+                      f"(with a per-batch to_pandas {1e3 * q['read_convert_seconds']:.2f} ms)" for q in bt["files"]))
     print(f"done-marker check {1e6 * se['marker_check_seconds_per_partition']:.0f} us per partition")
     per_part = sum(g["partition_seconds"]) / len(g["partition_seconds"])
     print(f"gradients: {per_part:.3f} s per partition; one merge tree {g['merge_all_seconds']:.3f} s "

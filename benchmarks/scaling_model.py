@@ -31,15 +31,19 @@ The model
   worker and imports the adapter): estimated as the median over the four per-star stages of the 1-worker
   run's stage wall time minus its partitions' marker and read times.
 * **Ingest**: three phases separated by barriers. Validate: ``w(F, W) (b_v N / F + o)``. Scatter: each input
-  file writes ONE file, one parquet row group per declination strip it touches (``g = K / F`` row groups):
-  ``w(F, W) (b_sc N / F + c_file + g c_rgw + o)``. Gather + de-duplicate: a strip reads its row group from
-  each input file that has one (``K / P`` pieces), each read opening that file's footer, which lists all
-  ``g`` row groups of the file: ``w(P, W) (b_ga n + (K / P) (c_rgr + g c_foot) + o)``. ``K`` is the number
-  of row-group pieces of the shuffle: ``F P`` when every input file touches every declination strip (an input
-  in random order, as the mock: the worst case), ``F + P`` when the input is sorted by declination; the
-  shuffle creates ``F`` files whatever ``K``. ``c_file`` (writer, footer, rename, done marker),
-  ``c_rgw`` (one row group appended), ``c_rgr`` (open a file, read one row group) and ``c_foot`` (footer
-  parse per row group listed) are fitted on files of 1 to 1024 row groups of 25 rows on this machine's disk.
+  file writes ONE Arrow IPC file, one record batch per declination strip it touches (``g = K / F``
+  batches): ``w(F, W) (b_sc N / F + c_file + g c_bw + o)``. Gather + de-duplicate: a strip reads its batch
+  from each input file that has one (``K / P`` pieces), each read memory-mapping the file, opening it (its
+  footer is a flatbuffer of the batches' offsets) and converting the one batch to pandas:
+  ``w(P, W) (b_ga n + (K / P) c_br + o)``. ``K`` is the number of record-batch pieces of the shuffle:
+  ``F P`` when every input file touches every declination strip (an input in random order, as the mock: the
+  worst case), ``F + P`` when the input is sorted by declination; the shuffle creates ``F`` files whatever
+  ``K``. ``c_file`` (writer, footer, rename, done marker) and ``c_bw`` (one batch converted and written) are
+  the least-squares line through the write times of files of 1, 16, 128 and 1024 batches of 25 rows on this
+  machine's disk; ``c_br`` is the read time of one batch of the 1024-batch file. Reading a batch costs
+  about the same in a file of 1 as of 1024 batches (measured: no term ``g c_foot`` as a parquet footer
+  listing ``g`` row groups needed, which made the gather ``F P^2`` work for random input); the growth that
+  is measured is printed with the costs, not modelled.
 * **Gradients reduction**: the per-partition groups are split by key prefix (selection, radius) into ``S``
   shards (``gradients.reduce_shards``; 0, the default, is ``S = min(W, 32)``), each reduced by its own
   pairwise tree of ``L = ceil(log2 P)`` levels and fitted on the worker holding its root. The largest shard
@@ -80,8 +84,9 @@ Assumptions (and what they leave out)
 * Partitions have equal row counts (ingest makes strips of equal counts) and their times scatter with the
   ``cv`` of the markers measured here; per-partition time is linear in rows.
 * The file system is a local disk: on a parallel file system creating a file (``F`` of them, one per input)
-  and opening one (``K`` footer reads in the gather) cost more and are shared by all workers; the model
-  prints ``F`` and ``K`` so it can be judged.
+  and opening one (``K`` memory maps and footer reads in the gather) cost more and are shared by all workers;
+  the model prints ``F`` and ``K`` so it can be judged. A memory-mapped read on a network file system may
+  also fetch more than the one batch's bytes (read-ahead), which the local page cache hides here.
 * The shards' sizes scale with ``N`` in the proportions measured on the bench's mock (the share of each
   selection and radius); a real catalogue's selections may split differently. Moving a merge's input from
   another worker (network) is not modelled: merges are timed in one process.
@@ -104,7 +109,7 @@ __all__ = [
     "StageCost", "IngestCost", "ReductionCost", "SerialCost", "ClusterCosts", "Prediction",
     "n_partitions", "waves", "tail_seconds", "stage_seconds", "ingest_seconds", "n_shards", "shard_shares",
     "pick_seconds", "tree_seconds", "fit_seconds", "root_bytes", "predict", "costs_from_measurements",
-    "best_partition_rows",
+    "ingest_costs", "batch_read_growth", "best_partition_rows",
 ]
 
 MAX_DEFAULT_SHARDS = 32  # gradients.reduce_shards = 0: one shard per worker, at most this many
@@ -127,15 +132,14 @@ class StageCost:
 
 @dataclass(frozen=True)
 class IngestCost:
-    """Ingest: per-star costs of the three phases and the shuffle's file and row-group costs."""
+    """Ingest: per-star costs of the three phases and the shuffle's file and record-batch costs."""
 
     validate_seconds_per_star: float = 0.0
     scatter_seconds_per_star: float = 0.0
     gather_seconds_per_star: float = 0.0
-    file_write_seconds: float = 0.0            # c_file: one scatter file (writer, footer, rename, marker)
-    row_group_write_seconds: float = 0.0       # c_rgw: one row group appended to it
-    row_group_read_seconds: float = 0.0        # c_rgr: open a scatter file and read one row group
-    footer_seconds_per_row_group: float = 0.0  # c_foot: the open's footer parse, per row group in the file
+    file_write_seconds: float = 0.0   # c_file: one scatter IPC file (writer, footer, rename, done marker)
+    batch_write_seconds: float = 0.0  # c_bw: one record batch converted from pandas and written to it
+    batch_read_seconds: float = 0.0   # c_br: map + open a scatter file, read one batch, convert to pandas
 
 
 @dataclass(frozen=True)
@@ -235,10 +239,10 @@ def stage_seconds(cost: StageCost, n_stars: float, partitions: int, workers: int
 
 def ingest_seconds(cost: IngestCost, n_stars: float, partitions: int, input_files: int, workers: int,
                    overhead: float = 0.0, input_order: str = "random") -> tuple[float, int]:
-    """Wall time of the three ingest phases and the number of shuffle pieces (row groups) ``K``.
+    """Wall time of the three ingest phases and the number of shuffle pieces (record batches) ``K``.
 
-    The scatter writes one file per input (``F`` files) with ``g = K / F`` row groups; the gather reads
-    ``K / P`` row groups per strip, each after opening its file's footer of ``g`` row groups.
+    The scatter writes one IPC file per input (``F`` files) with ``g = K / F`` batches; the gather reads
+    ``K / P`` batches per strip, each at a cost ``c_br`` that does not depend on ``g``.
     """
     if input_order not in ("random", "sorted"):
         raise ValueError(f"input_order = {input_order!r}: use 'random' or 'sorted'")
@@ -247,9 +251,9 @@ def ingest_seconds(cost: IngestCost, n_stars: float, partitions: int, input_file
     per_file = pieces / f
     validate = waves(f, workers) * (cost.validate_seconds_per_star * n_stars / f + overhead)
     scatter = waves(f, workers) * (cost.scatter_seconds_per_star * n_stars / f + cost.file_write_seconds
-                                   + per_file * cost.row_group_write_seconds + overhead)
-    read = cost.row_group_read_seconds + per_file * cost.footer_seconds_per_row_group
-    gather = waves(p, workers) * (cost.gather_seconds_per_star * n_stars / p + pieces / p * read + overhead)
+                                   + per_file * cost.batch_write_seconds + overhead)
+    gather = waves(p, workers) * (cost.gather_seconds_per_star * n_stars / p
+                                  + pieces / p * cost.batch_read_seconds + overhead)
     return validate + scatter + gather, pieces
 
 
@@ -345,6 +349,28 @@ def _line(x1: float, y1: float, x2: float, y2: float) -> tuple[float, float]:
     return max(0.0, y2 - b * x2), b
 
 
+def ingest_costs(serial: dict) -> IngestCost:
+    """Ingest costs from scaling_bench.py's ``serial`` part: the shuffle's file and batch costs from the
+    stand-in IPC files (``batches``), the per-star costs from the real phases minus those."""
+    if "batches" not in serial:
+        raise ValueError("the measurements have no 'serial.batches' (Arrow IPC shuffle I/O): they come from a "
+                         "scaling_bench.py older than the IPC scatter files; run the current one")
+    ing = serial["ingest"]
+    bts = serial["batches"]["files"]
+    c_file, c_bw = _lsq([q["batches"] for q in bts], [q["write_seconds"] for q in bts])
+    c_br = max(bts, key=lambda q: q["batches"])["read_seconds"]
+    n_in = ing["rows"]
+    return IngestCost(
+        validate_seconds_per_star=ing["validate_seconds"] / n_in,
+        scatter_seconds_per_star=max(0.0, ing["scatter_seconds"] - ing["scatter_files"] * c_file
+                                     - ing["pieces"] * c_bw) / n_in,
+        gather_seconds_per_star=max(0.0, ing["gather_seconds"] - ing["pieces"] * c_br) / n_in,
+        file_write_seconds=c_file,
+        batch_write_seconds=c_bw,
+        batch_read_seconds=c_br,
+    )
+
+
 def costs_from_measurements(m: dict, cache: str = "warm") -> ClusterCosts:
     """Model costs from scaling_bench.py's JSON (the 1-worker run's markers; ``cache`` warm or cold numba)."""
     r1, r2 = m["runs"]["1"], m["runs"]["2"]
@@ -372,23 +398,7 @@ def costs_from_measurements(m: dict, cache: str = "warm") -> ClusterCosts:
         seconds_per_star=sum(g["partition_seconds"]) / max(sum(g["partition_rows"]), 1),
         cv=_cv(g["partition_seconds"]),
     ))
-    ing = se["ingest"]
-    rgs = se["row_groups"]["files"]
-    g_counts = [q["row_groups"] for q in rgs]
-    c_file, c_rgw = _lsq(g_counts, [q["write_seconds"] for q in rgs])
-    c_rgr, c_foot = _lsq(g_counts, [q["read_seconds"] for q in rgs])
-    n_in = ing["rows"]
-    ingest = IngestCost(
-        validate_seconds_per_star=ing["validate_seconds"] / n_in,
-        scatter_seconds_per_star=max(0.0, ing["scatter_seconds"] - ing["scatter_files"] * c_file
-                                     - ing["pieces"] * c_rgw) / n_in,
-        gather_seconds_per_star=max(0.0, ing["gather_seconds"] - ing["pieces"] * c_rgr
-                                    - ing["gather_footer_row_groups"] * c_foot) / n_in,
-        file_write_seconds=c_file,
-        row_group_write_seconds=c_rgw,
-        row_group_read_seconds=c_rgr,
-        footer_seconds_per_row_group=c_foot,
-    )
+    ingest = ingest_costs(se)
     pts = g["scaled"]
     a_fit, b_fit = _lsq([q["stars"] for q in pts], [q["fit_seconds"] for q in pts])
     big = [q for q in pts if q["stars"] >= g["stars_all"]]
@@ -502,9 +512,8 @@ def print_costs(costs: ClusterCosts) -> None:
     i = costs.ingest
     print(f"ingest: validate {1e6 * i.validate_seconds_per_star:.1f} us/star; scatter "
           f"{1e6 * i.scatter_seconds_per_star:.1f} us/star + {1e3 * i.file_write_seconds:.2f} ms/file + "
-          f"{1e3 * i.row_group_write_seconds:.3f} ms/row group; gather "
-          f"{1e6 * i.gather_seconds_per_star:.1f} us/star + {1e3 * i.row_group_read_seconds:.2f} ms/row "
-          f"group read + {1e6 * i.footer_seconds_per_row_group:.1f} us per row group in its file's footer")
+          f"{1e3 * i.batch_write_seconds:.3f} ms/record batch; gather "
+          f"{1e6 * i.gather_seconds_per_star:.1f} us/star + {1e3 * i.batch_read_seconds:.2f} ms/batch read")
     r = costs.reduction
     print(f"merge trees: {1e6 * r.merge_seconds_per_star:.2f} us/star per level; all groups "
           f"{r.bytes_fixed / 2**20:.1f} MiB + {r.bytes_per_star:.0f} bytes/star; fit of all groups "
@@ -521,6 +530,35 @@ def print_costs(costs: ClusterCosts) -> None:
           f"{costs.worker_startup_seconds:.2f} s, done-marker check {1e6 * costs.marker_check_seconds:.0f} "
           f"us/partition, fixed cost per stage c_stage = "
           f"{costs.stage_fixed_seconds:.2f} s")
+
+
+def batch_read_growth(m: dict) -> tuple[float, float]:
+    """Least-squares growth of one batch's read with the file's batch count (seconds per batch in the file),
+    without and with a per-batch conversion to pandas; the model takes the read as constant (see the
+    docstring)."""
+    bts = m["serial"]["batches"]["files"]
+    g = [q["batches"] for q in bts]
+    return _slope(g, [q["read_seconds"] for q in bts]), _slope(g, [q["read_convert_seconds"] for q in bts])
+
+
+def _slope(x, y) -> float:
+    """Least-squares slope of ``y`` on ``x`` (not clipped: noise shows as a negative slope)."""
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxx = sum((v - mx) ** 2 for v in x)
+    return sum((u - mx) * (v - my) for u, v in zip(x, y)) / sxx if sxx else 0.0
+
+
+def print_batch_check(m: dict) -> None:
+    """The measured read of one record batch by the file's batch count, and its growth (not modelled)."""
+    bts = m["serial"]["batches"]["files"]
+    s_read, s_conv = batch_read_growth(m)
+    print("\nShuffle read of one record batch by batches in its IPC file: " + "; ".join(
+        f"{q['batches']}: {1e3 * q['read_seconds']:.3f} ms ({1e3 * q['read_convert_seconds']:.2f} ms with a "
+        f"per-batch to_pandas)" for q in bts))
+    print(f"  growth (least squares): {1e9 * s_read:.0f} ns per batch in the file, {1e9 * s_conv:.0f} ns with "
+          f"to_pandas; the model uses the read of the largest file as constant (random input, 100M stars at "
+          f"50,000 rows: 2,000 batches per file)")
 
 
 def print_shard_check(costs: ClusterCosts, m: dict) -> None:
@@ -574,7 +612,7 @@ def print_predictions(costs: ClusterCosts, sizes=(4_000_000, 100_000_000), cores
           f"it is the best of {', '.join(f'{r:,}' for r in CANDIDATE_PARTITION_ROWS)} rows per partition "
           "(random input)")
     print("reduce = picks + merge trees + fits of the gradient reduction (S shards, S = min(cores, 32)); "
-          "files = scatter files (one per input), pieces r = row groups read by the gather (random input); "
+          "files = scatter IPC files (one per input), pieces r = record batches read by the gather (random input); "
           "root GiB = the largest shard's root, on one worker")
 
 
@@ -597,6 +635,7 @@ def main() -> None:
           f"{'eff model':>9}")
     for stage, t1, p1, t2, p2, e1, e2 in compare_with_measurement(costs, m):
         print(f"{stage:<11} {t1:8.2f} {p1:8.2f} {t2:8.2f} {p2:8.2f} {e1:8.2f} {e2:9.2f}")
+    print_batch_check(m)
     print_shard_check(costs, m)
     print_predictions(costs)
     cold, warm = costs_from_measurements(m, "cold"), costs_from_measurements(m, "warm")

@@ -116,10 +116,10 @@ def test_merge_tree_levels(sm):
     assert many == pytest.approx(1e-3 * (256 + 512 + 1024))
 
 
-def test_ingest_row_groups_in_one_file_per_input(sm):
-    c = sm.IngestCost(row_group_write_seconds=1.0)
+def test_ingest_batches_in_one_file_per_input(sm):
+    c = sm.IngestCost(batch_write_seconds=1.0)
     t, k = sm.ingest_seconds(c, 1_000, partitions=4, input_files=4, workers=4, input_order="random")
-    assert k == 16 and t == pytest.approx(4.0)  # each file appends 4 row groups, 4 files side by side
+    assert k == 16 and t == pytest.approx(4.0)  # each file writes 4 batches, 4 files side by side
     t, k = sm.ingest_seconds(c, 1_000, partitions=4, input_files=4, workers=4, input_order="sorted")
     assert k == 8 and t == pytest.approx(2.0)
     # a file is created once per input, however many strips it touches (not once per input and strip)
@@ -127,17 +127,52 @@ def test_ingest_row_groups_in_one_file_per_input(sm):
     for order in ("random", "sorted"):
         assert sm.ingest_seconds(c, 1_000, 4, 4, 4, input_order=order)[0] == pytest.approx(1.0)
     assert sm.ingest_seconds(c, 1_000, 4, 8, 4)[0] == pytest.approx(2.0)  # 8 files: two waves
-    # a gather piece: open the file and read one row group; K / P pieces per strip
-    c = sm.IngestCost(row_group_read_seconds=1.0)
+    # a gather piece: map and open the file, read one batch; K / P pieces per strip
+    c = sm.IngestCost(batch_read_seconds=1.0)
     assert sm.ingest_seconds(c, 1_000, 4, 4, 4)[0] == pytest.approx(4.0)
     assert sm.ingest_seconds(c, 1_000, 4, 4, 2)[0] == pytest.approx(8.0)  # 4 strips on 2 workers: 2 waves
     assert sm.ingest_seconds(c, 1_000, 4, 4, 4, input_order="sorted")[0] == pytest.approx(2.0)
-    # ...and each open parses a footer listing the file's K / F row groups: F P^2 / W for random input
-    c = sm.IngestCost(footer_seconds_per_row_group=1.0)
-    assert sm.ingest_seconds(c, 1_000, 4, 4, 4)[0] == pytest.approx(4 * 4)
-    assert sm.ingest_seconds(c, 1_000, 4, 4, 4, input_order="sorted")[0] == pytest.approx(2 * 2)
     with pytest.raises(ValueError, match="input_order"):
         sm.ingest_seconds(c, 1_000, 4, 4, 4, input_order="shuffled")
+
+
+def test_gather_read_does_not_grow_with_batches_per_file(sm):
+    # IPC: a batch reads at c_br whatever the file holds; random input, one wave of strips (P = W): the gather
+    # is F pieces per strip, F c_br, not F P c_foot as with a parquet footer listing P row groups
+    c = sm.IngestCost(batch_read_seconds=1.0)
+    for f, p in ((4, 4), (4, 64), (64, 64), (256, 256)):
+        t, k = sm.ingest_seconds(c, 1_000_000, partitions=p, input_files=f, workers=p)
+        assert k == f * p and t == pytest.approx(float(f))
+    # sorted input: (F + P) / P pieces per strip
+    t, k = sm.ingest_seconds(c, 1_000_000, partitions=64, input_files=64, workers=64, input_order="sorted")
+    assert k == 128 and t == pytest.approx(2.0)
+
+
+def _serial_ingest(batch_files, **ing):
+    base = {"rows": 10_000, "files": 4, "strips": 5, "pieces": 20, "scatter_files": 4,
+            "validate_seconds": 1.0, "scatter_seconds": 2.0, "gather_seconds": 3.0}
+    return {"ingest": {**base, **ing}, "batches": {"rows": 25, "columns": 3, "files": batch_files}}
+
+
+def test_ingest_costs_from_the_bench(sm):
+    # writes on the line 0.02 + 0.005 g; reads of one batch flat but for noise: the largest file's is used
+    files = [{"batches": g, "write_seconds": 0.02 + 0.005 * g, "read_seconds": r, "read_convert_seconds": 2e-3}
+             for g, r in ((1, 0.0015), (16, 0.0017), (128, 0.0016), (1024, 0.0018))]
+    c = sm.ingest_costs(_serial_ingest(files))
+    assert c.file_write_seconds == pytest.approx(0.02)
+    assert c.batch_write_seconds == pytest.approx(0.005)
+    assert c.batch_read_seconds == pytest.approx(0.0018)
+    assert c.validate_seconds_per_star == pytest.approx(1.0 / 10_000)
+    # per-star remainders: the real phases minus their files' and pieces' fixed costs
+    assert c.scatter_seconds_per_star == pytest.approx((2.0 - 4 * 0.02 - 20 * 0.005) / 10_000)
+    assert c.gather_seconds_per_star == pytest.approx((3.0 - 20 * 0.0018) / 10_000)
+    # fixed costs larger than the phase (noise): zero per star, not negative
+    assert sm.ingest_costs(_serial_ingest(files, gather_seconds=0.01)).gather_seconds_per_star == 0.0
+    m = {"serial": _serial_ingest(files)}
+    s_read, s_open = sm.batch_read_growth(m)
+    assert s_open == pytest.approx(0.0) and 0.0 < s_read < 1e-6
+    with pytest.raises(ValueError, match="batches"):
+        sm.ingest_costs({"ingest": {}, "row_groups": {}})  # a bench JSON from the parquet scatter files
 
 
 def test_shard_count_follows_the_pipeline_rule(sm):
