@@ -12,15 +12,10 @@ convert with ``ro = R0``, ``vo = v0`` of the run's :class:`~mwdisk.frame.Galacti
 potential therefore does not depend on (R0, v0); every table below is in natural units and serves every
 (R0, v0) pair of a sweep.
 
-Tables (built once by ``scripts/build_orbit_tables.py``, shipped as ``mwdisk/data/orbit_tables.npz``):
-
-- ``lc``: the circular angular momentum ``L_c(R) = R v_c(R)`` on one fixed log grid in R / R0, inverted for
-  the guiding radius (:func:`mwdisk.orbits.guiding_radius`);
-- ``delta``: the Staeckel focal distance of Sanders (2012, eq. 9, as galpy's ``estimateDeltaStaeckel``) on
-  a (ln R, asinh(|z| / z_s)) grid, interpolated bilinearly per star;
-- ``mcm17`` only: potential, radial and vertical force on the (ln R, |z|) grid of galpy's
-  ``interpRZPotential``, which integrates McMillan17 orbits ~50 times faster than the exact model (whose
-  DiskSCF component is slow in galpy).
+Natural-unit tables (``L_c(R)`` for the guiding radius, the Staeckel focal distance, and McMillan17's
+interpolation grid, ~50 times faster to integrate than the exact model) are built once by
+``scripts/build_orbit_tables.py`` and shipped as ``mwdisk/data/orbit_tables.npz``; :mod:`~mwdisk.potentials.tables`
+describes them.
 
 If the file is missing or does not match the installed galpy (a few nodes are checked against live galpy
 on load), the tables are rebuilt in memory with a warning: slow for ``mcm17`` (about 80 s).
