@@ -1,4 +1,5 @@
-"""Issue 9's injection-recovery acceptance at full size: run a mock through `mwdisk run` and judge the gradients.
+"""Issue 9's injection-recovery acceptance at full size: run a mock through `mwdisk run` and judge the
+gradients.
 
     python benchmarks/injection_acceptance.py --n 300000                       # default injection
     python benchmarks/injection_acceptance.py --n 300000 --set mock.thin_gradient=-0.05 \\
@@ -13,7 +14,8 @@ which the pipeline never reads:
 * thin disk trend: within ``--tol-trend`` (0.0015 dex/kpc/Gyr) of the injected flattening;
 * thick disk: within ``--tol-thick`` (0.010) of the injected thick gradient, in every bin with at least
   ``gradients.min_stars`` members whose age range lies inside the injected thick disk's ages
-  (``MockOptions.thick_age_min_gyr``..``thick_age_max_gyr``, 8-13 Gyr: the bins 8.5-9.75, 9.75-11 and 11-12.25).
+  (``MockOptions.thick_age_min_gyr``..``thick_age_max_gyr``, 8-13 Gyr: the bins 8.5-9.75, 9.75-11 and
+  11-12.25).
 
 That last condition is the one judgement here, fixed from the mock's construction before looking at any
 result. A thick-disk bin younger than the population, or straddling its 8 Gyr edge, is filled wholly or
@@ -54,7 +56,9 @@ def _rows(g: pd.DataFrame, sel: str, pot: str) -> pd.DataFrame:
              & (g.potential == pot)].sort_values("bin_lo_gyr")
 
 
-def judge(out: Path, cfg: dict, tol_young: float, tol_trend: float, tol_thick: float, strict: bool = False) -> bool:
+def judge(
+    out: Path, cfg: dict, tol_young: float, tol_trend: float, tol_thick: float, strict: bool = False
+) -> bool:
     """Print the acceptance table of a finished run on the mock; True when every criterion holds."""
     from mwdisk.pipelines.mock import mock_options
 
@@ -73,8 +77,9 @@ def judge(out: Path, cfg: dict, tol_young: float, tol_trend: float, tol_thick: f
     d = young.slope_dex_per_kpc - inj
     passed = abs(d) < tol_young
     ok &= passed
-    print(f"thin disk youngest bin {young.bin_lo_gyr:g}-{young.bin_hi_gyr:g} Gyr ({int(young.n_stars):,} stars, "
-          f"mean true age {tau:.2f} Gyr): {young.slope_dex_per_kpc:+.4f} +- {young.slope_err_dex_per_kpc:.4f}, "
+    print(f"thin disk youngest bin {young.bin_lo_gyr:g}-{young.bin_hi_gyr:g} Gyr "
+          f"({int(young.n_stars):,} stars, mean true age {tau:.2f} Gyr): "
+          f"{young.slope_dex_per_kpc:+.4f} +- {young.slope_err_dex_per_kpc:.4f}, "
           f"injected {inj:+.4f}, difference {d:+.4f} (limit {tol_young})  {'PASS' if passed else 'FAIL'}")
 
     tr = t[(t.selection == "thin_disk") & (t.radius == "rg") & (t.error_model == "scatter")
@@ -92,7 +97,8 @@ def judge(out: Path, cfg: dict, tol_young: float, tol_trend: float, tol_thick: f
     thick = stars[stars["sel_thick_disk"]]
     for _, r in _rows(g, "thick_disk", pot).iterrows():
         mem = thick[(thick.age_mode_gyr >= r.bin_lo_gyr) & (thick.age_mode_gyr < r.bin_hi_gyr)]
-        in_bin = ((mem.true_age_gyr >= r.bin_lo_gyr) & (mem.true_age_gyr < r.bin_hi_gyr)).mean() if len(mem) else np.nan
+        in_bin = (((mem.true_age_gyr >= r.bin_lo_gyr) & (mem.true_age_gyr < r.bin_hi_gyr)).mean()
+                  if len(mem) else np.nan)
         thick_share = (mem.true_population == "thick").mean() if len(mem) else np.nan
         truth_slope = np.polyfit(mem.true_rg_kpc, mem.true_feh, 1)[0] if len(mem) >= 3 else np.nan
         d = r.slope_dex_per_kpc - m["thick_gradient"]
@@ -105,7 +111,8 @@ def judge(out: Path, cfg: dict, tol_young: float, tol_trend: float, tol_thick: f
             verdict = "PASS" if abs(d) < tol_thick else "FAIL"
             ok &= abs(d) < tol_thick
         print(f"  {r.bin_lo_gyr:5.2f}-{r.bin_hi_gyr:5.2f} {int(r.n_stars):6d} {r.slope_dex_per_kpc:+8.4f} "
-              f"{r.slope_err_dex_per_kpc:7.4f} {d:+8.4f} {d / r.slope_err_dex_per_kpc:+5.1f}  {thick_share:10.2f} "
+              f"{r.slope_err_dex_per_kpc:7.4f} {d:+8.4f} {d / r.slope_err_dex_per_kpc:+5.1f}  "
+              f"{thick_share:10.2f} "
               f"{mem.true_age_gyr.mean():8.2f} {in_bin:6.2f} {truth_slope:+11.4f} "
               f"{r.slope_dex_per_kpc - truth_slope:+8.4f}  {verdict}")
     return bool(ok)
@@ -128,8 +135,10 @@ def main() -> int:
     from mwdisk.pipelines.run import run_pipeline
 
     out = Path(args.out)
-    cfg = load_config(overrides=[f"run.out={out}", f"mock.n={args.n}", f"mock.partitions={max(2, args.n // 50_000)}",
-                                 f"cluster.n_workers={args.workers}", "cluster.dashboard_address=:0", *args.set])
+    cfg = load_config(overrides=[f"run.out={out}", f"mock.n={args.n}",
+                                 f"mock.partitions={max(2, args.n // 50_000)}",
+                                 f"cluster.n_workers={args.workers}", "cluster.dashboard_address=:0",
+                                 *args.set])
     if not args.judge_only:
         t0 = time.time()
         run_pipeline(cfg, until="gradients")

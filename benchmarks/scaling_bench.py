@@ -269,13 +269,16 @@ def measure_batches(df, d: Path, counts=(1, 16, 128, 1024), reads: int = 40, rou
     for g in counts:
         path, tmp = d / f"in-{g:05d}.arrow", d / f".in-{g:05d}.tmp"
         t0 = time.perf_counter()
-        table = pa.Table.from_pandas(pd.concat([df] * g, ignore_index=True), preserve_index=False).combine_chunks()
+        table = pa.Table.from_pandas(
+            pd.concat([df] * g, ignore_index=True), preserve_index=False
+        ).combine_chunks()
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             for k in range(g):
                 writer.write_table(table.slice(k * len(df), len(df)), max_chunksize=None)
         tmp.replace(path)
         atomic_write_text(d / "_done" / f"in-{g:05d}", json.dumps({str(k): k for k in range(g)}))
-        out.append({"batches": g, "write_seconds": time.perf_counter() - t0, "file_bytes": path.stat().st_size})
+        out.append({"batches": g, "write_seconds": time.perf_counter() - t0,
+                    "file_bytes": path.stat().st_size})
         paths[g] = path
 
     def read(path: Path, b: int, convert: bool) -> None:
@@ -290,7 +293,8 @@ def measure_batches(df, d: Path, counts=(1, 16, 128, 1024), reads: int = 40, rou
     times = {(g, c): [] for g in counts for c in (True, False)}
     for _ in range(rounds):
         for g, path in paths.items():
-            picks = [int(round(i * (g - 1) / max(reads - 1, 1))) for i in range(reads)]  # repeats when g < reads
+            # repeats when g < reads
+            picks = [int(round(i * (g - 1) / max(reads - 1, 1))) for i in range(reads)]
             for convert in (True, False):
                 t0 = time.perf_counter()
                 for b in picks:
@@ -343,7 +347,8 @@ def measure_serial(args, run_dir: Path, mock_dir: Path, base: Path) -> dict:
     strips = list(sources)
     out_files = len(list(work.glob("in-*.arrow")))
     if out_files == 0 and pieces:
-        raise RuntimeError(f"no in-*.arrow scatter files in {work}: the bench does not match pipelines/ingest.py")
+        raise RuntimeError(f"no in-*.arrow scatter files in {work}: "
+                           f"the bench does not match pipelines/ingest.py")
     batches_per_file = [0] * len(files)
     for v in sources.values():
         for j, _ in v:
@@ -640,13 +645,15 @@ def print_tables(res: dict) -> None:
     ing, g, rep = se["ingest"], se["gradients"], se["report"]
     print("\nSerial / reduction parts (timed in one process on the 1-worker run)")
     print(f"ingest: validate {ing['validate_seconds']:.2f} s, scatter {ing['scatter_seconds']:.2f} s "
-          f"({ing['pieces']} record-batch pieces in {ing['scatter_files']} IPC files from {ing['files']} inputs, "
+          f"({ing['pieces']} record-batch pieces in {ing['scatter_files']} IPC files "
+          f"from {ing['files']} inputs, "
           f"{ing['strips']} strips), gather {ing['gather_seconds']:.2f} s")
     bt = se["batches"]
     print(f"shuffle I/O (Arrow IPC, {bt['rows']}-row record batches, {bt['columns']} columns): "
           + "; ".join(f"{q['batches']} batches: write file {1e3 * q['write_seconds']:.1f} ms, "
                       f"open + read one {1e3 * q['read_seconds']:.3f} ms "
-                      f"(with a per-batch to_pandas {1e3 * q['read_convert_seconds']:.2f} ms)" for q in bt["files"]))
+                      f"(with a per-batch to_pandas {1e3 * q['read_convert_seconds']:.2f} ms)"
+                      for q in bt["files"]))
     print(f"done-marker check {1e6 * se['marker_check_seconds_per_partition']:.0f} us per partition")
     per_part = sum(g["partition_seconds"]) / len(g["partition_seconds"])
     print(f"gradients: {per_part:.3f} s per partition; one merge tree {g['merge_all_seconds']:.3f} s "

@@ -353,8 +353,9 @@ def ingest_costs(serial: dict) -> IngestCost:
     """Ingest costs from scaling_bench.py's ``serial`` part: the shuffle's file and batch costs from the
     stand-in IPC files (``batches``), the per-star costs from the real phases minus those."""
     if "batches" not in serial:
-        raise ValueError("the measurements have no 'serial.batches' (Arrow IPC shuffle I/O): they come from a "
-                         "scaling_bench.py older than the IPC scatter files; run the current one")
+        raise ValueError("the measurements have no 'serial.batches' (Arrow IPC shuffle I/O): "
+                         "they come from a scaling_bench.py older than the IPC scatter files; "
+                         "run the current one")
     ing = serial["ingest"]
     bts = serial["batches"]["files"]
     c_file, c_bw = _lsq([q["batches"] for q in bts], [q["write_seconds"] for q in bts])
@@ -556,9 +557,9 @@ def print_batch_check(m: dict) -> None:
     print("\nShuffle read of one record batch by batches in its IPC file: " + "; ".join(
         f"{q['batches']}: {1e3 * q['read_seconds']:.3f} ms ({1e3 * q['read_convert_seconds']:.2f} ms with a "
         f"per-batch to_pandas)" for q in bts))
-    print(f"  growth (least squares): {1e9 * s_read:.0f} ns per batch in the file, {1e9 * s_conv:.0f} ns with "
-          f"to_pandas; the model uses the read of the largest file as constant (random input, 100M stars at "
-          f"50,000 rows: 2,000 batches per file)")
+    print(f"  growth (least squares): {1e9 * s_read:.0f} ns per batch in the file, "
+          f"{1e9 * s_conv:.0f} ns with to_pandas; the model uses the read of the largest file as constant "
+          f"(random input, 100M stars at 50,000 rows: 2,000 batches per file)")
 
 
 def print_shard_check(costs: ClusterCosts, m: dict) -> None:
@@ -612,7 +613,8 @@ def print_predictions(costs: ClusterCosts, sizes=(4_000_000, 100_000_000), cores
           f"it is the best of {', '.join(f'{r:,}' for r in CANDIDATE_PARTITION_ROWS)} rows per partition "
           "(random input)")
     print("reduce = picks + merge trees + fits of the gradient reduction (S shards, S = min(cores, 32)); "
-          "files = scatter IPC files (one per input), pieces r = record batches read by the gather (random input); "
+          "files = scatter IPC files (one per input), "
+          "pieces r = record batches read by the gather (random input); "
           "root GiB = the largest shard's root, on one worker")
 
 

@@ -366,7 +366,9 @@ def extinction(
             a_rp[use] = cat[use] * (cRP / cG)
         else:
             e = np.full(n, np.nan)
-            e[todo] = analytic_ebv(l_deg[todo], b_deg[todo], dist_kpc[todo], R0_kpc=R0_kpc, **(analytic or {}))
+            e[todo] = analytic_ebv(
+                l_deg[todo], b_deg[todo], dist_kpc[todo], R0_kpc=R0_kpc, **(analytic or {})
+            )
             use = todo & np.isfinite(e)
             a_g[use] = cG * e[use]
             a_bp[use] = cBP * e[use]

@@ -82,8 +82,8 @@ def _validation(out: Path) -> str:
     vdir = out / "validation"
     if not (vdir / "summary.json").is_file():
         return ("<p class='note'>Not run for this folder. <code>mwdisk validate --data PATH --out OUT</code> "
-                "compares the ages with asteroseismic ages (Fig. 4), the orbits with Miglio et al. (2021) and "
-                "the ages of Kepler-field clusters with the literature (Fig. 1), and adds them here.</p>")
+                "compares the ages with asteroseismic ages (Fig. 4), the orbits with Miglio et al. (2021) "
+                "and the ages of Kepler-field clusters with the literature (Fig. 1), and adds them here.</p>")
     parts = []
     for name, title in VALIDATION_TABLES:
         f = vdir / name

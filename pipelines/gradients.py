@@ -68,7 +68,8 @@ def _fit_groups(groups: dict, cfg: dict) -> pd.DataFrame:
     from mwdisk.gradients import error_model_order, gradient_table
 
     g = cfg["gradients"]
-    return gradient_table(groups, min_members=int(g["min_stars"]), error_models=error_model_order(g["error_model"]),
+    return gradient_table(groups, min_members=int(g["min_stars"]),
+                          error_models=error_model_order(g["error_model"]),
                           n_pass=int(g["scatter_passes"]), percentiles=tuple(g["age_err_percentiles"]))
 
 

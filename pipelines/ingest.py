@@ -46,7 +46,9 @@ def input_files(catalog: str | Path) -> list[Path]:
     if p.is_file():
         return [p]
     if not p.is_dir():
-        raise FileNotFoundError(f"catalogue {str(p)!r} does not exist (give a parquet file or a folder of them)")
+        raise FileNotFoundError(
+            f"catalogue {str(p)!r} does not exist (give a parquet file or a folder of them)"
+        )
     files = sorted(f for f in p.rglob("*.parquet") if not f.name.startswith(("_", ".")))
     if not files:
         raise FileNotFoundError(f"catalogue folder {str(p)!r} holds no .parquet files")
@@ -99,7 +101,9 @@ def _strip_sources(work: Path, n_inputs: int) -> dict[int, list[tuple[int, int]]
     return dict(sorted(sources.items()))
 
 
-def _gather(k: int, i: int, work: str, out: str, cfg: dict, radius: float, sources: list[tuple[int, int]]) -> dict:
+def _gather(
+    k: int, i: int, work: str, out: str, cfg: dict, radius: float, sources: list[tuple[int, int]]
+) -> dict:
     import pyarrow as pa
 
     layout = RunLayout(out, default_variant(cfg))
@@ -151,7 +155,8 @@ def run_ingest(client, cfg: dict, catalog: str | Path, out: str | Path, force: b
 
     fs = [str(f) for f in files]
     mapper = _mapper(client)
-    hists = list(track(mapper(_validate_and_histogram, fs, [bin_deg] * len(fs)), len(fs), "ingest: validate", "file"))
+    hists = list(track(mapper(_validate_and_histogram, fs, [bin_deg] * len(fs)), len(fs), "ingest: validate",
+                       "file"))
     hist = np.sum(hists, axis=0)
     n_rows = int(hist.sum())
     if n_rows == 0:

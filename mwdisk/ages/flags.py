@@ -1,8 +1,8 @@
 """Age flags and the red-clump box: the bits of the ``age_flags`` column and where LIKELY_RC is set.
 
-DSEP isochrones stop at the RGB tip, so a core-helium-burning star (red clump, metal-rich horizontal branch) is
-fitted on the RGB it is confused with; :class:`RCBox` marks where such stars sit and :func:`_rc_mask` selects
-the stars inside it.
+DSEP isochrones stop at the RGB tip, so a core-helium-burning star (red clump, metal-rich horizontal branch)
+is fitted on the RGB it is confused with; :class:`RCBox` marks where such stars sit and :func:`_rc_mask`
+selects the stars inside it.
 """
 
 from __future__ import annotations

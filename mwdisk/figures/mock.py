@@ -63,7 +63,9 @@ def injected_gradient(age_gyr: np.ndarray, population: str, injected: Mapping[st
     raise ValueError(f"population = {population!r}; use 'thin' or 'thick'")
 
 
-def member_truth_slopes(stars: pd.DataFrame, edges: np.ndarray, selections=tuple(POPULATIONS)) -> pd.DataFrame:
+def member_truth_slopes(
+    stars: pd.DataFrame, edges: np.ndarray, selections=tuple(POPULATIONS)
+) -> pd.DataFrame:
     """Slope of the members' true [Fe/H] on their true R_g (least squares) in each age bin of each selection.
 
     Parameters
@@ -141,7 +143,9 @@ def recovery_table(
     tab = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
     if truth_slopes is not None and len(tab):
         tab = tab.merge(truth_slopes, on=["selection", "bin_lo_gyr"], how="left")
-        tab["minus_members_true_dex_per_kpc"] = tab["recovered_dex_per_kpc"] - tab["members_true_slope_dex_per_kpc"]
+        tab["minus_members_true_dex_per_kpc"] = (
+            tab["recovered_dex_per_kpc"] - tab["members_true_slope_dex_per_kpc"]
+        )
     return tab
 
 

@@ -69,10 +69,13 @@ def derive_feh_afe_grid(grid: IsochroneGrid, feh=None, afe=None) -> IsochroneGri
             iso_rows["iso_feh"].append(fe)
             iso_rows["iso_afe"].append(af)
     if dropped:
-        logger.info("feh_afe axis: dropped %d nodes outside [M/H]_eff %.2f..%.2f", len(dropped), *mh_nodes[[0, -1]])
+        logger.info(
+            "feh_afe axis: dropped %d nodes outside [M/H]_eff %.2f..%.2f", len(dropped), *mh_nodes[[0, -1]]
+        )
     prov = dict(grid.provenance)
     prov["comp_axis_feh_afe"] = {
-        "method": "node isochrone = [M/H]_eff isochrone at salaris_mh(feh, afe), linear at fixed EEP in [M/H]",
+        "method": "node isochrone = [M/H]_eff isochrone at salaris_mh(feh, afe), "
+                  "linear at fixed EEP in [M/H]",
         "dropped_nodes_feh_afe_mh": dropped,
     }
     return IsochroneGrid(

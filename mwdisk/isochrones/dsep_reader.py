@@ -1,9 +1,9 @@
 """Native Dartmouth (DSEP) isochrone files with Gaia magnitudes (``*.Gaia``): reader and writer.
 
 Format (METHOD.md section 1; e.g. ``fehp00afep0.Gaia``): 8 header lines starting with ``#``; line 4 holds
-Y, Z, Zeff, [Fe/H], [a/Fe]. Then one block per age, starting ``#AGE= x.xxx EEPS=n`` (age in Gyr), a column header
-line ``#EEP M/Mo LogTeff LogG LogL/Lo Gaia_G Gaia_BP Gaia_RP`` and n rows. One file holds one composition; a
-folder of files makes a grid. Users with the real (alpha-enhanced) DSEP Gaia grid load it with
+Y, Z, Zeff, [Fe/H], [a/Fe]. Then one block per age, starting ``#AGE= x.xxx EEPS=n`` (age in Gyr), a column
+header line ``#EEP M/Mo LogTeff LogG LogL/Lo Gaia_G Gaia_BP Gaia_RP`` and n rows. One file holds one
+composition; a folder of files makes a grid. Users with the real (alpha-enhanced) DSEP Gaia grid load it with
 ``load_grid("/path/to/folder")``: its own ([Fe/H], [alpha/Fe]) nodes are used, no Salaris mapping.
 """
 
@@ -65,7 +65,8 @@ def read_dsep_gaia_file(path: str | Path) -> dict:
     -------
     dict
         ``y, z, zeff, feh, afe`` (floats from header line 4) and ``isochrones``: a list of
-        ``(age_gyr, columns)`` with columns ``eep, mass_init_msun, log_teff, logg, logl, g_mag, bp_mag, rp_mag``.
+        ``(age_gyr, columns)`` with columns
+        ``eep, mass_init_msun, log_teff, logg, logl, g_mag, bp_mag, rp_mag``.
 
     Raises
     ------
@@ -94,7 +95,9 @@ def read_dsep_gaia_file(path: str | Path) -> dict:
         cmap = _column_map(header, path)
         rows = np.array([ln.split() for ln in lines[i + 2 : i + 2 + n]], dtype=float)
         if rows.shape[0] != n:
-            raise ValueError(f"{path}:{i + 1}: block at age {age} announces {n} EEPS but has {rows.shape[0]} rows")
+            raise ValueError(
+                f"{path}:{i + 1}: block at age {age} announces {n} EEPS but has {rows.shape[0]} rows"
+            )
         isochrones.append((age, {k: rows[:, c] for k, c in cmap.items()}))
         i += 2 + n
     if not isochrones:
@@ -196,7 +199,8 @@ def read_dsep_native(path: str | Path, bc_table=None):
     provenance = {
         "family": "dsep-native",
         "inputs": [str(f) for f in files],
-        "method": "native DSEP *.Gaia files read as they are; extinction per A_V from the MIST BC subset (A_V=1)",
+        "method": "native DSEP *.Gaia files read as they are; "
+                  "extinction per A_V from the MIST BC subset (A_V=1)",
     }
     return IsochroneGrid(
         family="dsep-native",

@@ -1,8 +1,8 @@
 """Loading an isochrone grid by family or path (:func:`load_grid`, cached per process), the entry point of the
 grid modules, whose names it re-exports:
 
-- :mod:`mwdisk.isochrones.layout`: :class:`IsochroneGrid`, the in-memory grid of ``.dev/GRID_CONTRACT.md``, and
-  its column names :data:`POINT_COLUMNS`, :data:`ISO_COLUMNS`.
+- :mod:`mwdisk.isochrones.layout`: :class:`IsochroneGrid`, the in-memory grid of ``.dev/GRID_CONTRACT.md``,
+  and its column names :data:`POINT_COLUMNS`, :data:`ISO_COLUMNS`.
 - :mod:`mwdisk.isochrones.storage`: the HDF5 grid files (:func:`write_grid_h5`, :func:`read_grid_h5`,
   :func:`quantize`, :data:`QUANTA`, :data:`FILE_FORMAT`) and the files shipped in ``mwdisk/data``
   (:func:`shipped_grid_path`).
@@ -77,7 +77,9 @@ def load_grid(name_or_path: str | Path = "dsep", comp_axis: str = "mh") -> Isoch
     else:
         path = Path(name_or_path).expanduser()
         if not path.exists():
-            raise FileNotFoundError(f"isochrone grid {path} not found; give 'dsep', 'parsec' or an existing path")
+            raise FileNotFoundError(
+                f"isochrone grid {path} not found; give 'dsep', 'parsec' or an existing path"
+            )
     if path.is_dir() or path.suffix == ".Gaia":
         from .dsep_reader import read_dsep_native
 

@@ -1,10 +1,10 @@
 """The in-memory isochrone grid, :class:`IsochroneGrid`, in the layout of ``.dev/GRID_CONTRACT.md``.
 
 Layout for the age kernel: isochrones are sorted composition-major, then age ascending, and their points are
-stored back to back (CSR offsets ``iso_start``), each isochrone in EEP order with strictly increasing initial mass.
-A star's composition window is therefore one contiguous run of isochrones (:meth:`IsochroneGrid.iso_slice`), which
-is one contiguous run of points; per-isochrone bounding boxes in Teff, log g and M_G let the kernel skip whole
-isochrones outside its 10-sigma window before touching points.
+stored back to back (CSR offsets ``iso_start``), each isochrone in EEP order with strictly increasing initial
+mass. A star's composition window is therefore one contiguous run of isochrones
+(:meth:`IsochroneGrid.iso_slice`), which is one contiguous run of points; per-isochrone bounding boxes in
+Teff, log g and M_G let the kernel skip whole isochrones outside its 10-sigma window before touching points.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ ISO_COLUMNS = ("iso_age_idx", "iso_mh", "iso_feh", "iso_afe")
 class IsochroneGrid:
     """A grid of isochrones in the layout of ``.dev/GRID_CONTRACT.md``.
 
-    Bounding boxes ``iso_teff_k_min/max``, ``iso_logg_min/max``, ``iso_g_mag_min/max`` (n_iso,) are computed at
-    construction. All arrays are read-only (the grid is shared through the load cache).
+    Bounding boxes ``iso_teff_k_min/max``, ``iso_logg_min/max``, ``iso_g_mag_min/max`` (n_iso,) are computed
+    at construction. All arrays are read-only (the grid is shared through the load cache).
     """
 
     family: str

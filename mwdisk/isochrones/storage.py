@@ -1,5 +1,6 @@
-"""Grid files: the HDF5 storage of an :class:`~mwdisk.isochrones.layout.IsochroneGrid` (quantized, delta-coded,
-gzipped columns; an optional bolometric-correction subset) and the grid files shipped in ``mwdisk/data``.
+"""Grid files: the HDF5 storage of an :class:`~mwdisk.isochrones.layout.IsochroneGrid` (quantized,
+delta-coded, gzipped columns; an optional bolometric-correction subset) and the grid files shipped in
+``mwdisk/data``.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ logger = logging.getLogger(__name__)
 
 #: Value of the ``format`` attribute of files written by :func:`write_grid_h5`.
 FILE_FORMAT = "mwdisk-isochrones-v1"
-#: Storage quantum of each point column: values are stored as integers round(x / quantum), delta-coded along the
-#: point axis (exact in integers), then shuffled and gzipped. Far below any observational error.
+#: Storage quantum of each point column: values are stored as integers round(x / quantum), delta-coded along
+#: the point axis (exact in integers), then shuffled and gzipped. Far below any observational error.
 QUANTA = {
     "eep": 1e-3,
     "mass_init_msun": 1e-8,
@@ -57,7 +58,8 @@ def shipped_grid_path(family: str) -> Path:
 def write_grid_h5(
     grid: IsochroneGrid, path: str | Path, bc_table=None, compression_level: int = 9
 ) -> Path:
-    """Write a grid to HDF5: point columns quantized (:data:`QUANTA`), delta-coded, gzipped; provenance as JSON.
+    """Write a grid to HDF5: point columns quantized (:data:`QUANTA`), delta-coded, gzipped; provenance as
+    JSON.
 
     Parameters
     ----------
@@ -89,7 +91,9 @@ def write_grid_h5(
             q = np.round(getattr(grid, name) / QUANTA[name]).astype(np.int64)
             d = np.diff(q, prepend=0)
             if np.abs(d).max() >= 2**31:
-                raise ValueError(f"{name}: values too large for the int32 delta encoding at quantum {QUANTA[name]}")
+                raise ValueError(
+                    f"{name}: values too large for the int32 delta encoding at quantum {QUANTA[name]}"
+                )
             ds = pts.create_dataset(name, data=d.astype(np.int32), chunks=True, **kw)
             ds.attrs["quantum"] = QUANTA[name]
         if bc_table is not None:
@@ -139,9 +143,13 @@ def quantize(grid: IsochroneGrid) -> IsochroneGrid:
     inner = np.ones(dm.size, bool)
     inner[grid.iso_start[1:-1] - 1] = False
     if np.any(dm[inner] <= 0):
-        raise ValueError("initial mass not strictly increasing after quantization; lower QUANTA['mass_init_msun']")
+        raise ValueError(
+            "initial mass not strictly increasing after quantization; lower QUANTA['mass_init_msun']"
+        )
     kw = {name: getattr(grid, name) for name in ("ages_gyr", "iso_start", *ISO_COLUMNS)}
-    return IsochroneGrid(family=grid.family, comp_axis=grid.comp_axis, provenance=grid.provenance, **kw, **cols)
+    return IsochroneGrid(
+        family=grid.family, comp_axis=grid.comp_axis, provenance=grid.provenance, **kw, **cols
+    )
 
 
 def read_bc_table_h5(path: str | Path):

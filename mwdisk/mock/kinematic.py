@@ -1,4 +1,5 @@
-"""A quick kinematic disk sample (Galactocentric positions and velocities only) for orbit checks and benchmarks.
+"""A quick kinematic disk sample (Galactocentric positions and velocities only) for orbit checks and
+benchmarks.
 
 Not the mock catalogue (:func:`mwdisk.mock.generate_partition` makes observed stars with known truth): this is
 a plain set of disk-like phase-space points on which the fast orbit parameters are compared with integration

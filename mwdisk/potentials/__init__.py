@@ -14,8 +14,8 @@ potential therefore does not depend on (R0, v0); every table below is in natural
 
 Natural-unit tables (``L_c(R)`` for the guiding radius, the Staeckel focal distance, and McMillan17's
 interpolation grid, ~50 times faster to integrate than the exact model) are built once by
-``scripts/build_orbit_tables.py`` and shipped as ``mwdisk/data/orbit_tables.npz``; :mod:`~mwdisk.potentials.tables`
-describes them.
+``scripts/build_orbit_tables.py`` and shipped as ``mwdisk/data/orbit_tables.npz``;
+:mod:`~mwdisk.potentials.tables` describes them.
 
 If the file is missing or does not match the installed galpy (a few nodes are checked against live galpy
 on load), the tables are rebuilt in memory with a warning: slow for ``mcm17`` (about 80 s).

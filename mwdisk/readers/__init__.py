@@ -17,9 +17,9 @@ module                    product                                               
 Every reader checks a file's columns from its header before reading rows, and refuses a file lacking one
 with :class:`mwdisk.schema.SchemaError` naming the file, the column and the product. Where users get the
 products: LAMOST DR5 http://dr5.lamost.org/catalogue (general and A/F/G/K catalogues) and
-http://dr5.lamost.org/doc/vac (DD-Payne); Gaia eDR3 https://gea.esac.esa.int/archive/ (``gaiaedr3.gaia_source``);
-Bailer-Jones distances from the same archive (``external.gaiaedr3_distance``), GAVO
-(https://dc.zah.uni-heidelberg.de/gedr3dist) or VizieR I/352.
+http://dr5.lamost.org/doc/vac (DD-Payne); Gaia eDR3 https://gea.esac.esa.int/archive/
+(``gaiaedr3.gaia_source``); Bailer-Jones distances from the same archive (``external.gaiaedr3_distance``),
+GAVO (https://dc.zah.uni-heidelberg.de/gedr3dist) or VizieR I/352.
 
 Examples
 --------

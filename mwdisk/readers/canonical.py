@@ -1,5 +1,5 @@
-"""The canonical catalogue: the schema's columns (parameter and RV sources chosen, ``filled_flags`` set) from a
-joined frame, and its validated parquet partitions.
+"""The canonical catalogue: the schema's columns (parameter and RV sources chosen, ``filled_flags`` set) from
+a joined frame, and its validated parquet partitions.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def canonical_frame(df: pd.DataFrame, params: str = "ddpayne", rv_source: str = 
     """
     out = df.copy()
     if params == "lamost":
-        need = ["lamost_teff_k", "lamost_teff_err_k", "lamost_logg", "lamost_logg_err", "lamost_feh", "lamost_feh_err"]
+        need = ["lamost_teff_k", "lamost_teff_err_k", "lamost_logg", "lamost_logg_err", "lamost_feh",
+                "lamost_feh_err"]
         missing = [c for c in need if c not in out]
         if missing:
             raise SchemaError(f"params='lamost' needs the LAMOST A/F/G/K stellar catalogue (columns teff, "
@@ -50,7 +51,8 @@ def canonical_frame(df: pd.DataFrame, params: str = "ddpayne", rv_source: str = 
     rv_l = out["rv_kms"].to_numpy(float) if "rv_kms" in out else np.full(len(out), np.nan)
     er_l = out["rv_error_kms"].to_numpy(float) if "rv_error_kms" in out else np.full(len(out), np.nan)
     rv_g = out["gaia_rv_kms"].to_numpy(float) if "gaia_rv_kms" in out else np.full(len(out), np.nan)
-    er_g = out["gaia_rv_error_kms"].to_numpy(float) if "gaia_rv_error_kms" in out else np.full(len(out), np.nan)
+    er_g = (out["gaia_rv_error_kms"].to_numpy(float) if "gaia_rv_error_kms" in out
+            else np.full(len(out), np.nan))
     if rv_source == "gaia":
         rv, er = rv_g, er_g
     elif rv_source == "lamost_then_gaia":

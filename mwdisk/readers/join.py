@@ -4,9 +4,9 @@ positional crossmatch LAMOST -> Gaia; then Bailer-Jones distances by ``source_id
 :func:`ingest_products` is the entry point (files in, parquet catalogue out). The steps it runs live in
 modules of one concept each, and are re-exported here:
 
-- :mod:`mwdisk.readers.crossmatch`: :func:`crossmatch_partition`, the positional crossmatch with Gaia positions
-  moved to the spectra's epoch (:func:`propagate_positions`, :data:`GAIA_EPOCH_YR`), and the partition margin
-  :func:`dec_margin_deg` (the epoch and matching choices are described there).
+- :mod:`mwdisk.readers.crossmatch`: :func:`crossmatch_partition`, the positional crossmatch with Gaia
+  positions moved to the spectra's epoch (:func:`propagate_positions`, :data:`GAIA_EPOCH_YR`), and the
+  partition margin :func:`dec_margin_deg` (the epoch and matching choices are described there).
 - :mod:`mwdisk.readers.keyjoin`: :func:`join_by_source_id`, :func:`merge_spectra` (LAMOST + DD-Payne) and
   :func:`attach_distances` (Bailer-Jones).
 - :mod:`mwdisk.readers.canonical`: :func:`canonical_frame` (schema columns, parameter and RV sources) and
@@ -117,8 +117,8 @@ def ingest_products(lamost=None, ddpayne=None, gaia=None, distances=None, table=
     if lamost is not None:
         lam.check_lamost(lamost, params=(params == "lamost"), gaia_id_column=lamost_gaia_id_column)
     elif params == "lamost":
-        raise SchemaError("params='lamost' takes Teff, log g, [Fe/H] from the LAMOST A/F/G/K stellar catalogue: "
-                          "give it as --lamost")
+        raise SchemaError("params='lamost' takes Teff, log g, [Fe/H] from the LAMOST A/F/G/K stellar "
+                          "catalogue: give it as --lamost")
     if ddpayne is not None:
         ddp.check_ddpayne(ddpayne, alpha_column)
     elif lamost is None:
@@ -140,14 +140,18 @@ def ingest_products(lamost=None, ddpayne=None, gaia=None, distances=None, table=
         xm = crossmatch or crossmatch_partition  # the cluster's strip-wise version has the same signature
         matched, unmatched = xm(spec, g, xm_radius_arcsec, lamost_epoch_yr, propagate_pm)
     if len(unmatched):
-        logger.warning("%d of %d spectra have no Gaia source (within %.2f arcsec or by id); kept in _unmatched",
-                       len(unmatched), len(spec), xm_radius_arcsec)
+        logger.warning("%d of %d spectra have no Gaia source (within %.2f arcsec or by id); "
+                       "kept in _unmatched", len(unmatched), len(spec), xm_radius_arcsec)
     dist = bailerjones.read_distances(distances, distance_kind) if distances is not None else None
     joined = attach_distances(matched, dist)
     if "afe" not in joined:  # LAMOST alone: LASP has no [alpha/Fe]
         joined["afe"] = np.nan
         joined["afe_err"] = np.nan
     if params == "ddpayne" and "teff_k" not in joined:
-        raise SchemaError("params='ddpayne' needs the DD-Payne catalogue (--ddpayne), or choose params='lamost'")
+        raise SchemaError(
+            "params='ddpayne' needs the DD-Payne catalogue (--ddpayne), or choose params='lamost'"
+        )
     df = canonical_frame(joined, params=params, rv_source=rv_source)
-    return write_catalog(df, out_dir, partition_rows, extra={"unmatched": unmatched} if len(unmatched) else None)
+    return write_catalog(
+        df, out_dir, partition_rows, extra={"unmatched": unmatched} if len(unmatched) else None
+    )

@@ -1,8 +1,8 @@
 """Joins on catalogue keys: spectra to Gaia by ``source_id``, LAMOST to DD-Payne by ``obsid`` or ``specid``,
 Bailer-Jones distances by ``source_id``.
 
-Rows joined to Gaia by ``source_id`` get ``xm_n_within = -1`` and, in ``xm_sep_arcsec``, the separation between
-the spectrum's position and Gaia's moved to the spectra's epoch
+Rows joined to Gaia by ``source_id`` get ``xm_n_within = -1`` and, in ``xm_sep_arcsec``, the separation
+between the spectrum's position and Gaia's moved to the spectra's epoch
 (:func:`~mwdisk.readers.crossmatch.propagate_positions`) where both are known. Spectra whose ``source_id`` is
 not among the Gaia rows are returned separately, never silently lost.
 """
@@ -73,10 +73,11 @@ def merge_spectra(lamost: pd.DataFrame | None, ddpayne: pd.DataFrame | None) -> 
             raise SchemaError("a DD-Payne file used without the LAMOST catalogue needs its 'obsid' column "
                               "(the unique spectrum id that becomes obs_id); give --lamost as well")
         if "ddp_ra_deg" not in d or "ddp_dec_deg" not in d:
-            raise SchemaError("a DD-Payne file used without the LAMOST catalogue needs 'ra' and 'dec' for the "
-                              "crossmatch; give --lamost as well")
-        d = d.rename(columns={"ddp_obsid": "obs_id", "ddp_ra_deg": "lamost_ra_deg", "ddp_dec_deg": "lamost_dec_deg",
-                              "ddp_snr_g": "snr_g", "ddp_snr_r": "snr_r", "ddp_snr_i": "snr_i"})
+            raise SchemaError("a DD-Payne file used without the LAMOST catalogue needs 'ra' and 'dec' for "
+                              "the crossmatch; give --lamost as well")
+        d = d.rename(columns={"ddp_obsid": "obs_id", "ddp_ra_deg": "lamost_ra_deg",
+                              "ddp_dec_deg": "lamost_dec_deg", "ddp_snr_g": "snr_g", "ddp_snr_r": "snr_r",
+                              "ddp_snr_i": "snr_i"})
         for c in ("snr_g", "snr_r", "snr_i"):
             if c not in d:
                 d[c] = np.nan

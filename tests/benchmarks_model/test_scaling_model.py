@@ -156,7 +156,8 @@ def _serial_ingest(batch_files, **ing):
 
 def test_ingest_costs_from_the_bench(sm):
     # writes on the line 0.02 + 0.005 g; reads of one batch flat but for noise: the largest file's is used
-    files = [{"batches": g, "write_seconds": 0.02 + 0.005 * g, "read_seconds": r, "read_convert_seconds": 2e-3}
+    files = [{"batches": g, "write_seconds": 0.02 + 0.005 * g, "read_seconds": r,
+              "read_convert_seconds": 2e-3}
              for g, r in ((1, 0.0015), (16, 0.0017), (128, 0.0016), (1024, 0.0018))]
     c = sm.ingest_costs(_serial_ingest(files))
     assert c.file_write_seconds == pytest.approx(0.02)

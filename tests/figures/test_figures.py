@@ -171,7 +171,9 @@ def test_member_truth_slopes_recover_a_known_line():
     stars = pd.DataFrame({"age_mode_gyr": age, "true_rg_kpc": rg, "true_feh": slope * (rg - 8.0),
                           "sel_thin_disk": age < 9.75, "sel_thick_disk": True})
     edges = 1.0 + 1.25 * np.arange(10)
-    t = member_truth_slopes(stars, edges).set_index(["selection", "bin_lo_gyr"])["members_true_slope_dex_per_kpc"]
+    t = member_truth_slopes(stars, edges).set_index(["selection", "bin_lo_gyr"])[
+        "members_true_slope_dex_per_kpc"
+    ]
     assert np.allclose(t.loc["thick_disk"].to_numpy(), np.where(edges[:-1] < 6.0, -0.07, 0.02))
     thin = t.loc["thin_disk"]
     assert np.allclose(thin[thin.index < 9.75], np.where(edges[:-1][edges[:-1] < 9.75] < 6.0, -0.07, 0.02))

@@ -192,7 +192,8 @@ def test_shards_fitted_apart_give_the_table_of_one_fit(rng):
         shards = group_shards(groups, n_shards)
         assert sum(len(s) for s in shards) == len(groups)
         prefixes = [{k[:-1] for k in s} for s in shards]
-        assert all(not (a & b) for i, a in enumerate(prefixes) for b in prefixes[i + 1:])  # a prefix stays whole
+        # a prefix stays whole
+        assert all(not (a & b) for i, a in enumerate(prefixes) for b in prefixes[i + 1:])
         assert n_shards == 1 or sum(1 for s in shards if s) >= 2  # the prefixes really are spread out
         tables = [gradient_table(s, min_members=50) for s in shards if s][::-1]  # in any order
         pd.testing.assert_frame_equal(concat_gradient_tables(tables), whole, check_exact=True)

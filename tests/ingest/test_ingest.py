@@ -17,7 +17,8 @@ def _cfg(tmp_path, rows=3000, **extra):
 
 
 def _best_rows(df):
-    """Reference: per source_id (every duplicate here shares it), the highest total SNR, ties lowest obs_id."""
+    """Reference: per source_id (every duplicate here shares it), the highest total SNR, ties lowest
+    obs_id."""
     d = df.assign(s=kern.snr_total(df)).sort_values(["s", "obs_id"], ascending=[False, True])
     return set(d.drop_duplicates("source_id")["obs_id"])
 

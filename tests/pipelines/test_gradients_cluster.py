@@ -11,7 +11,8 @@ from mwdisk.pipelines.run import run_pipeline
 
 def test_sharded_cluster_reduction_equals_in_process(tmp_path, client):
     out = tmp_path / "a"
-    cfg = load_config(overrides=[f"run.out={out}", "mock.n=8000", "mock.partitions=2", "run.partition_rows=1500"])
+    cfg = load_config(overrides=[f"run.out={out}", "mock.n=8000", "mock.partitions=2",
+                                 "run.partition_rows=1500"])
     run_pipeline(cfg, until="gradients", client=False)
     tables = {t: pd.read_csv(out / t) for t in ("gradients.csv", "trends.csv", "cuts.csv")}
     assert tables["gradients.csv"]["n_stars"].sum() > 1000

@@ -114,7 +114,8 @@ def test_gradients_match_the_slope_the_members_truly_follow(mock_run):
     """
     out = mock_run["out"]
     stars = pd.read_parquet(out / "selected").merge(
-        pd.read_parquet(out / "mock")[["obs_id", "true_rg_kpc", "true_feh"]], on="obs_id", validate="one_to_one")
+        pd.read_parquet(out / "mock")[["obs_id", "true_rg_kpc", "true_feh"]], on="obs_id",
+        validate="one_to_one")
     usable = (np.isfinite(stars.rg_kpc_mw14) & (stars.rg_kpc_std_mw14 > 0) & np.isfinite(stars.feh)
               & (stars.feh_err > 0))
     stars = stars[usable]
