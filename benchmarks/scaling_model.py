@@ -33,12 +33,14 @@ The model
 * **Ingest**: three phases separated by barriers. Validate: ``w(F, W) (b_v N / F + o)``. Scatter: each input
   file writes ONE Arrow IPC file, one record batch per declination strip it touches (``g = K / F``
   batches): ``w(F, W) (b_sc N / F + c_file + g c_bw + o)``. Gather + de-duplicate: a strip reads its batch
-  from each input file that has one (``K / P`` pieces), each read memory-mapping the file, opening it (its
-  footer is a flatbuffer of the batches' offsets) and converting the one batch to pandas:
-  ``w(P, W) (b_ga n + (K / P) c_br + o)``. ``K`` is the number of record-batch pieces of the shuffle:
+  from each input file that has one (``K / P`` pieces), each read opening the file (its footer is a
+  flatbuffer of the batches' offsets) and reading the one batch; the strip's batches are converted to pandas
+  once (in ``b_ga``): ``w(P, W) (b_ga n + (K / P) c_br + o)``. ``K`` is the number of record-batch pieces
+  of the shuffle:
   ``F P`` when every input file touches every declination strip (an input in random order, as the mock: the
   worst case), ``F + P`` when the input is sorted by declination; the shuffle creates ``F`` files whatever
-  ``K``. ``c_file`` (writer, footer, rename, done marker) and ``c_bw`` (one batch converted and written) are
+  ``K``. ``c_file`` (writer, footer, rename, done marker) and ``c_bw`` (one batch sliced from the input's one
+  Arrow conversion and written) are
   the least-squares line through the write times of files of 1, 16, 128 and 1024 batches of 25 rows on this
   machine's disk; ``c_br`` is the read time of one batch of the 1024-batch file. Reading a batch costs
   about the same in a file of 1 as of 1024 batches (measured: no term ``g c_foot`` as a parquet footer
@@ -84,9 +86,9 @@ Assumptions (and what they leave out)
 * Partitions have equal row counts (ingest makes strips of equal counts) and their times scatter with the
   ``cv`` of the markers measured here; per-partition time is linear in rows.
 * The file system is a local disk: on a parallel file system creating a file (``F`` of them, one per input)
-  and opening one (``K`` memory maps and footer reads in the gather) cost more and are shared by all workers;
-  the model prints ``F`` and ``K`` so it can be judged. A memory-mapped read on a network file system may
-  also fetch more than the one batch's bytes (read-ahead), which the local page cache hides here.
+  and opening one (``K`` opens and footer reads in the gather) cost more and are shared by all workers;
+  the model prints ``F`` and ``K`` so it can be judged. A read on a network file system may also fetch more
+  than the one batch's bytes (read-ahead), which the local page cache hides here.
 * The shards' sizes scale with ``N`` in the proportions measured on the bench's mock (the share of each
   selection and radius); a real catalogue's selections may split differently. Moving a merge's input from
   another worker (network) is not modelled: merges are timed in one process.
@@ -138,8 +140,8 @@ class IngestCost:
     scatter_seconds_per_star: float = 0.0
     gather_seconds_per_star: float = 0.0
     file_write_seconds: float = 0.0   # c_file: one scatter IPC file (writer, footer, rename, done marker)
-    batch_write_seconds: float = 0.0  # c_bw: one record batch converted from pandas and written to it
-    batch_read_seconds: float = 0.0   # c_br: map + open a scatter file, read one batch, convert to pandas
+    batch_write_seconds: float = 0.0  # c_bw: one record batch (a slice of the input's Arrow table) written
+    batch_read_seconds: float = 0.0   # c_br: open a scatter file and read one batch
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,8 @@ def _strip_sources(work: Path, n_inputs: int) -> dict[int, list[tuple[int, int]]
     """Strip -> [(input number, record batch)], in input order, from the scatter's done markers."""
     sources: dict[int, list[tuple[int, int]]] = {}
     for j in range(n_inputs):
-        for k, rg in json.loads((work / "_done" / f"in-{j:05d}").read_text()).items():
-            sources.setdefault(int(k), []).append((j, int(rg)))
+        for k, b in json.loads((work / "_done" / f"in-{j:05d}").read_text()).items():
+            sources.setdefault(int(k), []).append((j, int(b)))
     return dict(sorted(sources.items()))
 
 

@@ -148,7 +148,7 @@ def gradient_table(
     for m in error_models:
         if m not in ERROR_MODELS:
             raise ValueError(f"error model {m!r} unknown; use {ERROR_MODELS}")
-    prefixes = sorted({k[:-1] for k in groups}, key=repr)
+    prefixes = sorted({k[:-1] for k in groups}, key=_prefix_order)
     rows = []
     for prefix in prefixes:
         per_bin = []
@@ -207,7 +207,9 @@ def gradient_table(
 
 
 def _prefix_order(prefix: tuple) -> str:
-    """The sort key of a group key prefix in :func:`gradient_table` (its repr, with Python scalars)."""
+    """The order of key prefixes in :func:`gradient_table` and :func:`concat_gradient_tables`, and the name
+    :func:`group_shards` hashes: the prefix's repr with Python scalars (numpy floats read back from a table
+    print differently)."""
     sel, pot, r0, v0, radius = prefix
     return repr((str(sel), str(pot), float(r0), float(v0), str(radius)))
 
