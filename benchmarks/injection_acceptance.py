@@ -60,6 +60,7 @@ def judge(
     out: Path, cfg: dict, tol_young: float, tol_trend: float, tol_thick: float, strict: bool = False
 ) -> bool:
     """Print the acceptance table of a finished run on the mock; True when every criterion holds."""
+    from mwdisk.figures import RunData
     from mwdisk.pipelines.mock import mock_options
 
     m, pot, opts = cfg["mock"], cfg["run"]["potential"], mock_options(cfg)
@@ -95,12 +96,15 @@ def judge(
     print(f"  {'bin [Gyr]':>11} {'n':>6} {'slope':>8} {'err':>7} {'diff':>8} {'pull':>5}  {'true thick':>10} "
           f"{'true age':>8} {'in bin':>6} {'truth slope':>11} {'vs truth':>8}")
     thick = stars[stars["sel_thick_disk"]]
+    # the slope the fitted members truly follow, as the report computes it
+    truth = RunData(out).member_truth_slopes()
+    truth = truth[truth.selection == "thick_disk"].set_index("bin_lo_gyr")["members_true_slope_dex_per_kpc"]
     for _, r in _rows(g, "thick_disk", pot).iterrows():
         mem = thick[(thick.age_mode_gyr >= r.bin_lo_gyr) & (thick.age_mode_gyr < r.bin_hi_gyr)]
         in_bin = (((mem.true_age_gyr >= r.bin_lo_gyr) & (mem.true_age_gyr < r.bin_hi_gyr)).mean()
                   if len(mem) else np.nan)
         thick_share = (mem.true_population == "thick").mean() if len(mem) else np.nan
-        truth_slope = np.polyfit(mem.true_rg_kpc, mem.true_feh, 1)[0] if len(mem) >= 3 else np.nan
+        truth_slope = truth.get(r.bin_lo_gyr, np.nan)
         d = r.slope_dex_per_kpc - m["thick_gradient"]
         inside = r.bin_lo_gyr >= opts.thick_age_min_gyr and r.bin_hi_gyr <= opts.thick_age_max_gyr
         if not (r.n_stars >= min_stars and np.isfinite(r.slope_dex_per_kpc)):
