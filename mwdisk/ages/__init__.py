@@ -18,16 +18,21 @@ a zero G row and an :class:`AgeFlag` bit.
 from __future__ import annotations
 
 from .encoding import decode_G, encode_G
-from .estimate import AgeResult, estimate_ages
+from .estimate import AgeResult, ErrorFloors, estimate_ages
 from .flags import DEFAULT_RC_BOX, AgeFlag, RCBox
-from .grid import prepare_grid
+from .grid import N_PHASES, PHASE_NAMES, prepare_grid
 from .kernel import N_SIGMA_WINDOW, g_function
 from .observables import DEFAULT_OBSERVABLES, OBSERVABLES, absolute_mag, star_mh
-from .summary import INTERVAL_LEVEL, summarize_G
+from .summary import INTERVAL_LEVEL, INTERVAL_PERCENTILES, INTERVALS, summarize_G
 
 __all__ = [
     "AgeFlag",
     "AgeResult",
+    "ErrorFloors",
+    "PHASE_NAMES",
+    "N_PHASES",
+    "INTERVALS",
+    "INTERVAL_PERCENTILES",
     "RCBox",
     "OBSERVABLES",
     "DEFAULT_OBSERVABLES",

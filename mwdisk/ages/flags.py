@@ -25,6 +25,8 @@ class AgeFlag(enum.IntFlag):
     COMP_CLIPPED = 1 << 4  #: composition outside the grid's range, clipped to its edge before fitting
     LIKELY_RC = 1 << 5  #: in the red-clump / HB box (:class:`RCBox`): DSEP stops at the RGB tip
     MULTIMODAL = 1 << 6  #: G dips below the interval level inside the 68 % interval (several peaks)
+    PARTIAL_OBS = 1 << 7  #: fitted without some observables it lacks (e.g. no G or no distance: Teff, log g)
+    CHEB = 1 << 8  #: most of the posterior lies in core-helium burning (p_cheb >= 0.5; red clump / HB)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,10 @@
 """Grid preparation for the age kernel: points per observable, IMF segment weights and bounding boxes.
 
+Per segment the kernel reads its IMF weight ``w_j`` (the Kroupa integral over its initial-mass interval), the
+relative slope ``beta_j`` of the IMF density along it (the density is taken linear in the segment parameter
+``t``: ``w_j (1 + beta_j (t - 1/2))``, matching ``xi(m)`` at both ends) and its evolutionary phase (the phase
+of its first point; :mod:`mwdisk.isochrones.phases`), so that the likelihood can be split by phase.
+
 Prepared once per (grid, observables, block_size) and cached. The isochrones must be sorted
 composition-major so that the kernel finds the run of isochrones inside a star's composition window by
 bisection; each isochrone, and each block of ``block_size`` consecutive segments inside it, gets a bounding
@@ -14,10 +19,15 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..imf import kroupa_segment_weight
+from ..imf import kroupa_segment_weight, kroupa_xi
 from .observables import _KMAX, DEFAULT_OBSERVABLES, OBSERVABLES, _check_observables
 
-__all__ = ["prepare_grid"]
+__all__ = ["prepare_grid", "PHASE_NAMES", "N_PHASES"]
+
+#: Phase columns of the kernel's per-star phase posterior: the grid's phase codes, then "unknown" (a grid
+#: without phases, e.g. an old file); kept in step with :mod:`mwdisk.isochrones.phases`.
+PHASE_NAMES = ("ms", "subgiant", "rgb", "cheb", "agb", "unknown")
+N_PHASES = len(PHASE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,10 @@ class _Prepared:
     ages_gyr: np.ndarray
     P: np.ndarray  # (n_pts, _KMAX) observables per point, unused columns 0
     seg_w: np.ndarray  # (n_pts,) IMF weight of the segment starting at each point (0 at an isochrone's end)
+    seg_beta: np.ndarray  # (n_pts,) relative IMF density slope along the segment, in [-2, 2]
+    seg_phase: np.ndarray  # (n_pts,) int64 phase code of the segment (N_PHASES - 1 where the grid has none)
+    has_phases: bool  # the grid carries evolutionary phases (else every segment is "unknown")
+    has_cheb: bool  # some segment is core-helium burning (else p_cheb is undefined)
     iso_key: np.ndarray  # (n_iso,) primary composition (sort key): [M/H] or [Fe/H]
     iso_c2: np.ndarray  # (n_iso,) secondary composition: [alpha/Fe] on "feh_afe", else 0
     iso_age_idx: np.ndarray
@@ -112,6 +126,10 @@ def _prepare(grid, obs: tuple[str, ...], block_size: int) -> _Prepared:
     inner = np.ones(n_pts - 1, bool)
     inner[iso_start[1:-1] - 1] = False
     seg_w[:-1][inner] = kroupa_segment_weight(mass[:-1][inner], mass[1:][inner])
+    seg_beta = np.zeros(n_pts)
+    xi0, xi1 = kroupa_xi(mass[:-1][inner]), kroupa_xi(mass[1:][inner])
+    seg_beta[:-1][inner] = 2.0 * (xi1 - xi0) / (xi1 + xi0)
+    seg_phase, has_phases = _segment_phases(grid, n_pts)
     iso_lo = np.stack([np.minimum.reduceat(P[:, k], iso_start[:-1]) for k in range(_KMAX)], axis=1)
     iso_hi = np.stack([np.maximum.reduceat(P[:, k], iso_start[:-1]) for k in range(_KMAX)], axis=1)
     # blocks of block_size segments inside each isochrone
@@ -135,6 +153,10 @@ def _prepare(grid, obs: tuple[str, ...], block_size: int) -> _Prepared:
         ages_gyr=np.asarray(grid.ages_gyr, float),
         P=P,
         seg_w=seg_w,
+        seg_beta=seg_beta,
+        seg_phase=seg_phase,
+        has_phases=has_phases,
+        has_cheb=bool(np.any((seg_phase == PHASE_NAMES.index("cheb")) & (seg_w > 0))),
         iso_key=np.ascontiguousarray(c1),
         iso_c2=np.ascontiguousarray(c2),
         iso_age_idx=np.asarray(grid.iso_age_idx, np.int64),
@@ -149,6 +171,16 @@ def _prepare(grid, obs: tuple[str, ...], block_size: int) -> _Prepared:
         c1_range=(float(c1.min()), float(c1.max())),
         c2_range=(float(c2.min()), float(c2.max())),
     )
+
+
+def _segment_phases(grid, n_pts: int) -> tuple[np.ndarray, bool]:
+    """Phase code of each segment (that of its first point) and whether the grid has phases at all."""
+    phase = getattr(grid, "phase", None)
+    if phase is None:
+        return np.full(n_pts, N_PHASES - 1, np.int64), False
+    ph = np.asarray(phase).astype(np.int64)
+    known = (ph >= 0) & (ph < N_PHASES - 1)
+    return np.where(known, ph, N_PHASES - 1), bool(known.any())
 
 
 @numba.njit(cache=True)

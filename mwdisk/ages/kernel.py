@@ -4,10 +4,19 @@ METHOD.md section 1 (Jorgensen & Lindegren 2005; Vickers & Smith 2018). For a st
 (default Teff, log g, M_G; optionally (BP-RP)_0) and errors ``s_k``, every isochrone segment ``P_j -> P_j+1``
 (EEP order) is compared in error-scaled units::
 
-    a = (P_j - O) / s,   b = (P_j+1 - P_j) / s,   t* = clip(-(a.b) / (b.b), 0, 1)
-    chi2_j = |a + t* b|^2 + composition term
-    L(iso) = sum_j w_j exp(-chi2_j / 2),   w_j = integral of the Kroupa IMF over [m_j, m_j+1]
+    a = (P_j - O) / s,   b = (P_j+1 - P_j) / s,   chi2_j(t) = |a + t b|^2 + composition term,  0 <= t <= 1
+    L(iso) = sum_j w_j integral_0^1 (1 + beta_j (t - 1/2)) exp(-chi2_j(t) / 2) dt      ("segment", default)
+    L(iso) = sum_j w_j exp(-min_t chi2_j(t) / 2)                                        ("closest", paper)
     G(tau) = sum over composition nodes of comp_step * L(iso at tau),   normalised to max G = 1
+
+``w_j`` is the integral of the Kroupa IMF over the segment's initial-mass interval and ``beta_j`` the slope of
+the IMF density along it (:mod:`.grid`). The default integrates the Gaussian along the segment in closed form
+(:func:`_segment_integral`): a segment many errors long then adds only the part of its IMF weight that lies
+within the star's errors. The paper's closest-point reading adds the whole weight at the closest point
+whatever the segment's length, which favours isochrones whose segments are long in error units (young main
+sequences, and any stretch where the model files happen to have sparse EEPs). The likelihood is also summed
+per evolutionary phase of the segment, so that each star gets the posterior probability of each phase
+(e.g. ``p_cheb``, core-helium burning) integrated over age.
 
 The composition term is ``((mh - mh_i) / s_mh)^2`` on the default [M/H]_eff axis (the star's [M/H]_eff from
 [Fe/H] and [alpha/Fe] by the Salaris formula, :func:`star_mh`), or ``((feh - feh_i)/s_feh)^2 +
@@ -20,12 +29,15 @@ per-isochrone bounding boxes, then bounding boxes of blocks of ``block_size`` co
 ``n_sigma * s_k`` from the star in some observable (or composition coordinate). With ``window="ellipsoid"``
 (default) it is skipped when a lower bound of the total chi2 (the box distance summed over observables, plus
 the composition term) exceeds ``n_sigma**2``. Either way every skipped segment has ``chi2 > n_sigma**2``,
-i.e. a term below ``exp(-50)`` of its IMF weight at the default 10: the window removes nothing a brute-force
+i.e. a term below ``exp(-50)`` of its IMF weight (the integrand along a segment never exceeds its value at
+the closest point) at the default 10: the window removes nothing a brute-force
 sum over every segment would keep above that level (the box keeps strictly more of these negligible terms
 and is ~1.5x slower).
 
-Bad stars never raise: a NaN input or a non-positive error, or no isochrone inside the window, gives a zero
-G row and an :class:`AgeFlag` bit.
+Bad stars never raise. A missing observable (NaN value or error, non-positive error) drops out of that star's
+chi2 and window, and the star is fitted on the others (flag PARTIAL_OBS) if at least ``min_observables``
+remain; with fewer, or a bad composition, or no isochrone inside the window, it gets a zero G row and an
+:class:`AgeFlag` bit.
 """
 
 from __future__ import annotations
@@ -36,7 +48,7 @@ import numba
 import numpy as np
 
 from .flags import AgeFlag
-from .grid import prepare_grid
+from .grid import N_PHASES, prepare_grid
 from .observables import _KMAX, DEFAULT_OBSERVABLES, star_mh
 
 __all__ = ["N_SIGMA_WINDOW", "g_function"]
@@ -55,12 +67,55 @@ def _box_lower_chi2(lo, hi, i, o0, o1, o2, o3, e0, e1, e2, e3):  # pragma: no co
     return d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3, max(d0, d1, d2, d3)
 
 
+_GL_T = (0.5 - 0.5 * math.sqrt(0.6), 0.5, 0.5 + 0.5 * math.sqrt(0.6))
+_GL_W = (5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0)
+_HALF_SQRT_PI = 0.5 * math.sqrt(math.pi)
+#: Below this |b|^2 (segment length in error units, squared) the segment integral uses 3-point Gauss-Legendre:
+#: chi2 then changes by < 2 n_sigma |b| along it and the rule is exact to ~1e-12; above it the erf form has
+#: no cancellation worse than ~1e-14.
+_BB_SHORT = 1e-4
+
+
+@numba.njit(cache=True, inline="always")
+def _segment_integral(aa, ab, bb, beta):  # pragma: no cover - numba
+    """``integral_0^1 (1 + beta (t - 1/2)) exp(-chi2(t) / 2) dt`` with ``chi2(t) = aa + 2 ab t + bb t^2``.
+
+    The Gaussian along the segment in closed form: with ``t0 = -ab / bb``, ``c = aa - ab^2 / bb`` (the
+    perpendicular chi2) and ``x = sqrt(bb / 2) (t - t0)``, the constant part is ``sqrt(pi / (2 bb)) (erf(x1) -
+    erf(x0))`` (as erfc differences when both ends lie on one side of ``t0``) and the linear part ``(exp(-aa/2)
+    - exp(-chi2(1)/2)) / bb``.
+    """
+    if bb < _BB_SHORT:
+        s = 0.0
+        for q in range(3):
+            t = _GL_T[q]
+            s += _GL_W[q] * (1.0 + beta * (t - 0.5)) * math.exp(-0.5 * (aa + t * (2.0 * ab + t * bb)))
+        return s
+    t0 = -ab / bb
+    c = max(aa + ab * t0, 0.0)
+    rk = math.sqrt(0.5 * bb)
+    x0 = -rk * t0
+    x1 = rk * (1.0 - t0)
+    if x0 >= 0.0:
+        d = math.erfc(x0) - math.erfc(x1)
+    elif x1 <= 0.0:
+        d = math.erfc(-x1) - math.erfc(-x0)
+    else:
+        d = math.erf(x1) - math.erf(x0)
+    val = (1.0 + beta * (t0 - 0.5)) * _HALF_SQRT_PI / rk * d * math.exp(-0.5 * c)
+    if beta != 0.0:
+        val += beta * (math.exp(-0.5 * aa) - math.exp(-0.5 * (aa + 2.0 * ab + bb))) / bb
+    return val
+
+
 @numba.njit(cache=True)
-def _g_kernel(order, obs, inv_err, c1, inv_c1, c2, inv_c2, use_c2, valid, n_sigma, ellipsoid,
-              P, seg_w, iso_key, iso_c2, iso_age_idx, iso_wstep, iso_lo, iso_hi,
-              blk_start, blk_p0, blk_p1, blk_lo, blk_hi, G):  # pragma: no cover - numba
-    """Accumulate G[s, age] for every valid star (see the module docstring for the window)."""
+def _g_kernel(order, obs, inv_err, c1, inv_c1, c2, inv_c2, use_c2, valid, n_sigma, ellipsoid, integrate,
+              P, seg_w, seg_beta, seg_phase, iso_key, iso_c2, iso_age_idx, iso_wstep, iso_lo, iso_hi,
+              blk_start, blk_p0, blk_p1, blk_lo, blk_hi, age_w, G, Ph):  # pragma: no cover - numba
+    """Accumulate G[s, age] and the age-integrated phase weights Ph[s, phase] for every valid star."""
     lim2 = n_sigma * n_sigma
+    n_ph = Ph.shape[1]
+    Lph = np.zeros(n_ph)
     for s_ in range(order.size):
         s = order[s_]
         if not valid[s]:
@@ -94,11 +149,16 @@ def _g_kernel(order, obs, inv_err, c1, inv_c1, c2, inv_c2, use_c2, valid, n_sigm
                 continue
             rest = lim2 - cchi2 if ellipsoid else np.inf
             L = 0.0
+            for p in range(n_ph):
+                Lph[p] = 0.0
             for b in range(blk_start[i], blk_start[i + 1]):
                 q, qmax = _box_lower_chi2(blk_lo, blk_hi, b, o0, o1, o2, o3, e0, e1, e2, e3)
                 if (q > rest) if ellipsoid else (qmax > n_sigma):
                     continue
                 for j in range(blk_p0[b], blk_p1[b]):
+                    w = seg_w[j]
+                    if w == 0.0:
+                        continue
                     a0 = (P[j, 0] - o0) * e0
                     a1 = (P[j, 1] - o1) * e1
                     a2 = (P[j, 2] - o2) * e2
@@ -114,9 +174,18 @@ def _g_kernel(order, obs, inv_err, c1, inv_c1, c2, inv_c2, use_c2, valid, n_sigm
                     t = min(max(t, 0.0), 1.0)
                     chi2 = aa + t * (2.0 * ab + t * bb)
                     if chi2 <= rest:
-                        L += seg_w[j] * math.exp(-0.5 * chi2)
+                        if integrate:
+                            term = w * _segment_integral(aa, ab, bb, seg_beta[j])
+                        else:
+                            term = w * math.exp(-0.5 * chi2)
+                        L += term
+                        Lph[seg_phase[j]] += term
             if L > 0.0:
-                G[s, iso_age_idx[i]] += iso_wstep[i] * math.exp(-0.5 * cchi2) * L
+                f = iso_wstep[i] * math.exp(-0.5 * cchi2)
+                G[s, iso_age_idx[i]] += f * L
+                fa = f * age_w[iso_age_idx[i]]
+                for p in range(n_ph):
+                    Ph[s, p] += fa * Lph[p]
 
 
 def _as_float(x, n: int, name: str) -> np.ndarray:
@@ -146,6 +215,8 @@ def g_function(
     observables=DEFAULT_OBSERVABLES,
     n_sigma: float = N_SIGMA_WINDOW,
     window: str = "ellipsoid",
+    likelihood: str = "segment",
+    min_observables: int = 2,
     clip_composition: bool = True,
     block_size: int = 8,
     normalise: bool = True,
@@ -171,6 +242,13 @@ def g_function(
         or composition coordinate. "ellipsoid" (default, faster): skip them when a lower bound of their total
         chi2 (observables from the bounding box, plus the composition term) exceeds ``n_sigma**2``. Both skip
         only terms below ``exp(-n_sigma**2 / 2)`` of their IMF weight; the box skips a subset of those.
+    likelihood : {"segment", "closest"}
+        "segment" (default): the Gaussian integrated along each segment, weighted by the IMF mass along it
+        (:func:`_segment_integral`). "closest": each segment's whole IMF weight at its closest point (the
+        paper's reading; over-weights segments that are long in error units, i.e. young main sequences).
+    min_observables : int
+        A star missing some observables (NaN value or error, non-positive error) is fitted on those it has
+        and flagged PARTIAL_OBS, if at least this many remain; otherwise it is BAD_INPUT.
     clip_composition : bool
         Clip a composition beyond the grid's range to its edge (and flag it). False keeps it (the fit then
         sees only the edge nodes within the window, or no isochrone).
@@ -185,15 +263,24 @@ def g_function(
     G : numpy.ndarray, shape (n, n_age)
         Max 1 per star; a zero row for stars with bad inputs or no isochrone in the window.
     flags : numpy.ndarray of int64
-        :class:`AgeFlag` bits BAD_INPUT, NO_ISOCHRONE, COMP_CLIPPED.
+        :class:`AgeFlag` bits BAD_INPUT, NO_ISOCHRONE, COMP_CLIPPED, PARTIAL_OBS.
     mh, mh_err : numpy.ndarray
         The star's composition on the primary axis ([M/H]_eff on "mh", [Fe/H] on "feh_afe") after clipping.
+    phase_prob : numpy.ndarray, shape (n, len(PHASE_NAMES))
+        Posterior probability of each evolutionary phase (:data:`~.grid.PHASE_NAMES`), integrated over age
+        (G linearly interpolated between grid ages, as for the median); NaN rows for stars without an age.
     """
     if window not in ("ellipsoid", "box"):
         raise ValueError(f"window = {window!r}; use 'ellipsoid' (default) or 'box' (the paper's literal one)")
+    if likelihood not in ("segment", "closest"):
+        raise ValueError(f"likelihood = {likelihood!r}; use 'segment' (default, integrated along each "
+                         "segment) or 'closest' (the paper's closest point)")
     if not n_sigma > 0:
         raise ValueError(f"n_sigma = {n_sigma}; give a positive window half-width in errors (paper: 10)")
     prep = prepare_grid(grid, observables, block_size)
+    if not 1 <= min_observables <= len(prep.observables):
+        raise ValueError(f"min_observables = {min_observables}; give 1..{len(prep.observables)} (the number "
+                         "of observables a star must have to be fitted)")
     teff_k = np.asarray(teff_k, dtype=float)
     n = teff_k.size
     star = {
@@ -204,7 +291,7 @@ def g_function(
     }
     obs = np.zeros((n, _KMAX))
     inv_err = np.zeros((n, _KMAX))
-    valid = np.ones(n, bool)
+    n_obs = np.zeros(n, np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         for k, name in enumerate(prep.observables):
             v, e = star[name]
@@ -213,14 +300,16 @@ def g_function(
             v = _as_float(v, n, name)
             e = _as_float(e, n, name + " error")
             ok = np.isfinite(v) & np.isfinite(e) & (e > 0)
-            valid &= ok
+            n_obs += ok
             obs[:, k] = np.where(ok, v, 0.0)
-            inv_err[:, k] = np.where(ok, 1.0 / e, 1.0)
+            inv_err[:, k] = np.where(ok, 1.0 / e, 0.0)  # a missing observable drops out of chi2 and the window
+        valid = n_obs >= min_observables
         feh, feh_err, afe, afe_err = (
             _as_float(x, n, nm)
             for x, nm in ((feh, "feh"), (feh_err, "feh_err"), (afe, "afe"), (afe_err, "afe_err"))
         )
         flags = np.zeros(n, np.int64)
+        flags[valid & (n_obs < len(prep.observables))] |= AgeFlag.PARTIAL_OBS
         if prep.comp_axis == "mh":
             c1, s1 = star_mh(feh, feh_err, afe, afe_err)
             c2 = np.zeros(n)
@@ -243,19 +332,38 @@ def g_function(
         inv1 = np.where(valid, 1.0 / s1, 1.0)
         inv2 = np.where(valid, 1.0 / s2, 1.0)
     flags[~valid] |= AgeFlag.BAD_INPUT
-    G = np.zeros((n, prep.ages_gyr.size))
+    flags[~valid] &= ~np.int64(AgeFlag.PARTIAL_OBS)
+    ages = prep.ages_gyr
+    G = np.zeros((n, ages.size))
+    Ph = np.zeros((n, N_PHASES))
     # stars in composition then M_G order: neighbours touch the same isochrone points (cache reuse)
     order = np.lexsort((obs[:, 0], c1)).astype(np.int64)
     _g_kernel(order, obs, inv_err, c1, inv1, c2, inv2, prep.comp_axis == "feh_afe", valid, float(n_sigma),
-              window == "ellipsoid", prep.P, prep.seg_w, prep.iso_key, prep.iso_c2, prep.iso_age_idx,
-              prep.iso_wstep,
-              prep.iso_lo, prep.iso_hi, prep.blk_start, prep.blk_p0, prep.blk_p1, prep.blk_lo, prep.blk_hi, G)
+              window == "ellipsoid", likelihood == "segment", prep.P, prep.seg_w, prep.seg_beta, prep.seg_phase,
+              prep.iso_key, prep.iso_c2, prep.iso_age_idx, prep.iso_wstep, prep.iso_lo, prep.iso_hi,
+              prep.blk_start, prep.blk_p0, prep.blk_p1, prep.blk_lo, prep.blk_hi, _trapezoid_weights(ages), G, Ph)
     gmax = G.max(axis=1) if G.shape[1] else np.zeros(n)
     none = valid & ~(gmax > 0)
     flags[none] |= AgeFlag.NO_ISOCHRONE
     pos = gmax > 0
     if normalise:
         G[pos] /= gmax[pos, None]
+    tot = Ph.sum(axis=1)
+    phase_prob = np.full((n, N_PHASES), np.nan)
+    good = pos & (tot > 0)
+    phase_prob[good] = Ph[good] / tot[good, None]
     mh = np.where(ok, c1, np.nan)
     mh_err = np.where(ok, s1, np.nan)
-    return G, flags, mh, mh_err
+    return G, flags, mh, mh_err, phase_prob
+
+
+def _trapezoid_weights(ages: np.ndarray) -> np.ndarray:
+    """Weights of the trapezoid rule on the grid ages: the integral of the linearly interpolated G."""
+    w = np.zeros(ages.size)
+    if ages.size > 1:
+        h = np.diff(ages)
+        w[:-1] += 0.5 * h
+        w[1:] += 0.5 * h
+    else:
+        w[:] = 1.0
+    return w

@@ -183,6 +183,55 @@ def brute_force_G(grid, obs, err, feh, feh_err, afe, afe_err, names=("teff_k", "
     return np.array(S) / smax, np.array(bound) / smax
 
 
+def _gl_nodes(n_sub: int, order: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights on [0, 1]: ``n_sub`` equal sub-intervals, Gauss-Legendre of ``order`` in each."""
+    x, w = np.polynomial.legendre.leggauss(order)
+    edges = np.linspace(0.0, 1.0, n_sub + 1)
+    h = np.diff(edges)
+    t = (edges[:-1, None] + 0.5 * h[:, None] * (x[None, :] + 1.0)).ravel()
+    return t, (0.5 * h[:, None] * w[None, :]).ravel()
+
+
+def brute_force_segment_G(grid, obs, err, feh, feh_err, afe, afe_err, names=("teff_k", "logg", "g_mag"),
+                          n_sub=400, exact_imf=False):
+    """Raw G of the segment-integrated likelihood by fine subdivision of every segment of every isochrone.
+
+    Each segment's integrand ``rho(t) exp(-chi2(t) / 2)`` is summed on ``n_sub`` sub-intervals with 5-point
+    Gauss-Legendre, no window. ``rho`` is the kernel's model, the IMF density linear in t between its end
+    values (total ``w_j``), or with ``exact_imf`` the Kroupa density itself along the linear mass interval.
+    Returns the raw per-age sums.
+    """
+    from mwdisk.imf import kroupa_xi
+
+    t, wt = _gl_nodes(n_sub)
+    cols = np.stack([np.asarray(getattr(grid, nm), float) for nm in names], axis=1)
+    o = np.asarray(obs, float)
+    e = np.asarray(err, float)
+    mass = np.asarray(grid.mass_init_msun, float)
+    wseg = np.asarray(_segment_weights(grid))
+    mh, s_mh = (float(x) for x in star_mh(feh, feh_err, afe, afe_err))
+    mh = min(max(mh, float(grid.iso_mh.min())), float(grid.iso_mh.max()))
+    S = np.zeros(grid.ages_gyr.size)
+    for i in range(grid.n_iso):
+        j = np.arange(int(grid.iso_start[i]), int(grid.iso_start[i + 1]) - 1)
+        a = (cols[j] - o) / e
+        b = (cols[j + 1] - cols[j]) / e
+        x = a[:, None, :] + t[None, :, None] * b[:, None, :]
+        chi2 = np.sum(x * x, axis=2)
+        m0, m1 = mass[j], mass[j + 1]
+        if exact_imf:
+            m = m0[:, None] + t[None, :] * (m1 - m0)[:, None]
+            rho = kroupa_xi(m) * (m1 - m0)[:, None]
+        else:
+            xi0, xi1 = kroupa_xi(m0), kroupa_xi(m1)
+            beta = 2 * (xi1 - xi0) / (xi1 + xi0)
+            rho = wseg[j][:, None] * (1 + beta[:, None] * (t[None, :] - 0.5))
+        L = float(np.sum(rho * np.exp(-0.5 * chi2) * wt[None, :]))
+        cchi2 = ((mh - grid.iso_mh[i]) / s_mh) ** 2
+        S[int(grid.iso_age_idx[i])] += float(grid.comp_step[i]) * math.exp(-0.5 * cchi2) * L
+    return S
+
+
 def toy_stars(grid, n, rng, spread=1.0):
     """Stars near random points of random isochrones, with errors from tiny to huge and some far outliers."""
     i = rng.integers(0, grid.n_iso, n)
@@ -206,6 +255,7 @@ def toy_stars(grid, n, rng, spread=1.0):
 
 
 def _fast(grid, obs, err, feh, feh_err, afe, afe_err, **kw):
+    kw.setdefault("likelihood", "closest")  # brute_force_G is the closest-point reference
     return g_function(grid, obs["teff_k"], err["teff_k"], obs["logg"], err["logg"], obs["g_mag"],
                       err["g_mag"], feh, feh_err, afe, afe_err, **kw)
 
@@ -228,7 +278,7 @@ def test_kernel_reproduces_brute_force_on_varied_stars(rng, window):
     grid = toy_grid("mh")
     n = 300 if window == "ellipsoid" else 60
     obs, err, feh, feh_err, afe, afe_err = toy_stars(grid, n, rng)
-    G, flags, _, _ = _fast(grid, obs, err, feh, feh_err, afe, afe_err, window=window)
+    G, flags, *_ = _fast(grid, obs, err, feh, feh_err, afe, afe_err, window=window)
     n_plain = n_star = 0
     for s in range(n):
         ref, bound = brute_force_G(grid, [obs[c][s] for c in ("teff_k", "logg", "g_mag")],
@@ -245,6 +295,99 @@ def test_kernel_reproduces_brute_force_on_varied_stars(rng, window):
     # (toy_stars puts 40 % at 3 or 8 sigma), where the dropped terms (each < exp(-50) W) can outweigh the kept
     # ones at some ages: there the rigorous bound above is the test
     assert n_plain >= 0.8 * n_star
+
+
+def test_segment_integral_matches_quadrature():
+    """The closed form (erf / erfc / short-segment Gauss-Legendre) against fine quadrature, 1e-9 relative."""
+    from mwdisk.ages.kernel import _segment_integral
+
+    t, wt = _gl_nodes(4000)
+    cases = []
+    for aa in (0.0, 0.3, 4.0, 40.0, 99.0):
+        for bb in (0.0, 1e-9, 1e-5, 9e-5, 1.1e-4, 0.01, 1.0, 30.0, 400.0, 1e4):
+            for t0 in (-3.0, -0.2, 0.0, 0.3, 0.5, 0.97, 1.0, 1.5, 40.0):
+                for beta in (0.0, -1.2, 1.9):
+                    # a star whose closest approach on the line is at t0, perpendicular chi2 aa
+                    ab = -t0 * bb
+                    cases.append((aa + t0 * t0 * bb, ab, bb, beta))
+    worst = 0.0
+    for aa, ab, bb, beta in cases:
+        chi2 = aa + t * (2 * ab + t * bb)
+        ref = float(np.sum((1 + beta * (t - 0.5)) * np.exp(-0.5 * chi2) * wt))
+        got = _segment_integral(aa, ab, bb, beta)
+        if ref > 1e-250:
+            worst = max(worst, abs(got - ref) / ref)
+    assert worst < 1e-9, worst
+
+
+def test_segment_likelihood_matches_brute_force_subdivision(rng):
+    """The kernel's default likelihood against fine subdivision of every segment: 1e-6 relative (no window
+    in the reference; ages where the window's bound matters are held to the bound)."""
+    grid = toy_grid("mh")
+    obs, err, feh, feh_err, afe, afe_err = toy_stars(grid, 60, rng)
+    G, flags, *_ = g_function(grid, obs["teff_k"], err["teff_k"], obs["logg"], err["logg"], obs["g_mag"],
+                              err["g_mag"], feh, feh_err, afe, afe_err, normalise=False)
+    n_checked = 0
+    for s in range(60):
+        o = [obs[c][s] for c in ("teff_k", "logg", "g_mag")]
+        e = [err[c][s] for c in ("teff_k", "logg", "g_mag")]
+        ref = brute_force_segment_G(grid, o, e, feh[s], feh_err[s], afe[s], afe_err[s])
+        _, bound = brute_force_G(grid, o, e, feh[s], feh_err[s], afe[s], afe_err[s], raw=True)
+        assert np.all(np.abs(G[s] - ref) <= 1e-6 * ref + bound * (1 + 1e-6) + 1e-300)
+        plain = ref > 1e6 * bound
+        np.testing.assert_allclose(G[s][plain], ref[plain], rtol=1e-6, atol=0)
+        n_checked += int(plain.sum())
+    assert n_checked > 100
+    # the linear IMF density along a segment is a model of the Kroupa density itself: close to it
+    s = int(np.argmax(G.max(axis=1)))
+    o = [obs[c][s] for c in ("teff_k", "logg", "g_mag")]
+    e = [err[c][s] for c in ("teff_k", "logg", "g_mag")]
+    exact = brute_force_segment_G(grid, o, e, feh[s], feh_err[s], afe[s], afe_err[s], exact_imf=True)
+    m = exact > 1e-6 * exact.max()
+    np.testing.assert_allclose(G[s][m], exact[m], rtol=2e-3)
+
+
+def test_segment_likelihood_does_not_depend_on_how_finely_the_isochrone_is_sampled(rng):
+    """Splitting every segment in two changes the closest-point G (long segments gain weight) but not the
+    integrated one, which is the point of integrating."""
+    grid = toy_grid("mh")
+    fine = _split_segments(grid)
+    obs, err, feh, feh_err, afe, afe_err = toy_stars(grid, 40, rng, spread=0.5)
+    err["logg"] = np.full(40, 0.01)  # precise log g: giant-branch segments are many errors long
+    kw = dict(normalise=True)
+    out = {}
+    for name, g in (("coarse", grid), ("fine", fine)):
+        for lk in ("segment", "closest"):
+            out[name, lk] = _fast(g, obs, err, feh, feh_err, afe, afe_err, likelihood=lk, **kw)[0]
+    ok = out["coarse", "segment"].max(axis=1) > 0
+    d_seg = np.abs(out["coarse", "segment"] - out["fine", "segment"])[ok].max()
+    d_cp = np.abs(out["coarse", "closest"] - out["fine", "closest"])[ok].max()
+    # what remains for the integral is the IMF density's curvature inside the toy's coarse main-sequence
+    # segments (mass ratios up to 1.2 per segment)
+    assert d_seg < 0.01 and d_cp > 0.05 and d_cp > 10 * d_seg, (d_seg, d_cp)
+
+
+def _split_segments(grid: IsochroneGrid) -> IsochroneGrid:
+    """The grid with a midpoint inserted in every segment (mass and observables linear in between)."""
+    from mwdisk.isochrones.grid import ISO_COLUMNS, POINT_COLUMNS
+
+    cols = {c: [] for c in POINT_COLUMNS}
+    lengths = []
+    for i in range(grid.n_iso):
+        iso = grid.isochrone(i)
+        n = iso["eep"].size
+        for c in POINT_COLUMNS:
+            v = np.asarray(iso[c], float)
+            out = np.empty(2 * n - 1)
+            out[0::2] = v
+            out[1::2] = 0.5 * (v[:-1] + v[1:])
+            cols[c].append(out)
+        lengths.append(2 * n - 1)
+    return IsochroneGrid(
+        family=grid.family, comp_axis=grid.comp_axis, ages_gyr=grid.ages_gyr,
+        iso_start=np.concatenate([[0], np.cumsum(lengths)]),
+        **{c: getattr(grid, c) for c in ISO_COLUMNS}, **{c: np.concatenate(v) for c, v in cols.items()},
+    )
 
 
 def test_results_do_not_depend_on_block_size_or_star_order(rng):
@@ -305,7 +448,8 @@ def test_kernel_reproduces_brute_force_on_the_real_grid(rng):
         (4300, 4.7, 7.0, 80, 0.1, 0.1, -0.1),  # cool dwarf
     ]
     for teff, logg, mg, et, eg, em, fe in stars:
-        G, *_ = g_function(grid, [teff], [et], [logg], [eg], [mg], [em], [fe], [0.05], [0.05], [0.03])
+        G, *_ = g_function(grid, [teff], [et], [logg], [eg], [mg], [em], [fe], [0.05], [0.05], [0.03],
+                           likelihood="closest")
         ref, bound = brute_force_G(grid, [teff, logg, mg], [et, eg, em], fe, 0.05, 0.05, 0.03)
         plain = _compare(G[0], ref, bound)
         assert plain[ref > 1e-12].mean() > 0.9
@@ -380,11 +524,20 @@ def test_partition_of_bad_stars_never_raises_and_is_flagged():
     teff_err = np.array([80, 0.0, -5, nan, 80, 80, 10, 80, 80, 80])
     logg = np.array([4.4, 4.4, 4.4, 4.4, 4.4, 4.4, 4.4, 4.4, 4.4, 2.5])
     feh = np.array([0, 0, 0, 0, nan, 0, 0, 1.5, 0, 0.0])
-    res = estimate_ages(grid, teff, teff_err, logg, np.full(10, 0.1), np.full(10, 5.0), np.full(10, 0.1),
-                        feh, np.full(10, 0.05), np.zeros(10), np.full(10, 0.03))
-    f = res.age_flags
+    args = (grid, teff, teff_err, logg, np.full(10, 0.1), np.full(10, 5.0), np.full(10, 0.1),
+            feh, np.full(10, 0.05), np.zeros(10), np.full(10, 0.03))
+    strict = estimate_ages(*args, min_observables=3)
     for s in (0, 1, 2, 3, 4, 8):
-        assert f[s] & AgeFlag.BAD_INPUT, s
+        assert strict.age_flags[s] & AgeFlag.BAD_INPUT, s
+    # by default a star with a bad Teff is fitted on log g and M_G, and flagged; a bad [Fe/H] stays bad
+    res = estimate_ages(*args)
+    f = res.age_flags
+    assert f[4] & AgeFlag.BAD_INPUT and not f[4] & AgeFlag.PARTIAL_OBS
+    for s in (0, 1, 2, 3, 8):
+        assert f[s] & AgeFlag.PARTIAL_OBS and not f[s] & AgeFlag.BAD_INPUT, s
+        assert np.isfinite(res.age_mode_gyr[s]), s
+    f = strict.age_flags
+    res = strict
     assert f[6] & AgeFlag.NO_ISOCHRONE  # 2000 K +- 10 K: nothing within 10 sigma
     assert f[7] & AgeFlag.COMP_CLIPPED and np.isfinite(res.age_mode_gyr[7])
     assert res.mh_eff[7] == pytest.approx(0.3)
