@@ -188,6 +188,7 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_validate(args) -> int:
+    from .ages import AgeOptions
     from .frame import GalacticFrame
     from .validation import run_validation
 
@@ -199,6 +200,7 @@ def _cmd_validate(args) -> int:
         orbit_method=cfg["orbits"]["method"], seed=int(cfg["run"]["seed"]),
         cluster_radius_r50=v["cluster_radius_r50"], cluster_dist_tol_frac=v["cluster_dist_tol_frac"],
         cluster_feh_tol_dex=v["cluster_feh_tol_dex"], logg_err_floor=v["logg_err_floor"],
+        age_options=AgeOptions.from_config(cfg["ages"]),
     )
     print(f"validation written to {cfg['run']['out']}/validation ({len(summary)} summary entries); "
           f"`mwdisk figures {cfg['run']['out']}` adds it to the report")

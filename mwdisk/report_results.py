@@ -59,7 +59,7 @@ def _summary(run: RunData) -> str:
         parts.append(_absent("trends.csv"))
         return "".join(parts)
     rows = []
-    for sel in ("thin_disk", "thick_disk", "high_quality"):
+    for sel in ("thin_disk", "thin_disk_nocheb", "thick_disk", "thick_disk_nocheb", "high_quality"):
         for model in (ctx.error_model, ctx.other_error_model):
             m = t[(t["selection"] == sel) & (t["radius"] == "rg") & (t["error_model"] == model)]
             if m.empty:

@@ -107,6 +107,12 @@ _COLUMNS: list[Column] = [
     _c("A_G_cat_mag", "float", "mag", "extinction A_G carried by the catalogue (e.g. survey-derived)",
        required=False),
     _c("A_G_cat_err_mag", "float", "mag", "its error", required=False, nonneg=True),
+    # Gaia eDR3 inputs of the Lindegren et al. (2021) parallax zero-point (ages.distance_source = parallax)
+    _c("nu_eff_used_in_astrometry", "float", "1/um", "Gaia effective wavenumber (5-parameter solutions)",
+       required=False),
+    _c("pseudocolour", "float", "1/um", "Gaia pseudocolour (6-parameter solutions)", required=False),
+    _c("astrometric_params_solved", "float", "", "Gaia 31 (5-parameter) or 95 (6-parameter)",
+       required=False),
 ]
 
 CATALOG_COLUMNS: dict[str, Column] = {c.name: c for c in _COLUMNS}

@@ -38,6 +38,9 @@ Selections (each within the base sample), in :func:`selection_masks`:
 ``thin_disk_noedge`` (only when an edge-flag column is given)
     ``thin_disk`` without the stars whose age interval touches the isochrone-grid edge (METHOD.md
     section 1), to report the youngest bin with and without them.
+``thin_disk_nocheb``, ``thick_disk_nocheb`` (only when a core-helium-burning flag is given)
+    ``thin_disk`` / ``thick_disk`` without the stars classified core-helium burning (red clump, horizontal
+    branch): their ages are the least secure of the giants', so every result is also given without them.
 
 Examples
 --------
@@ -61,6 +64,7 @@ import numpy as np
 
 __all__ = [
     "SELECTION_NAMES",
+    "EXTRA_SELECTIONS",
     "CUT_NAMES",
     "DEFAULT_SELECTION_PARAMS",
     "DEFAULT_COLUMNS",
@@ -97,6 +101,8 @@ SELECTION_NAMES = (
 
 #: Cumulative cuts in the order of the cascade (``OUT/cuts.csv``; paper ~4M -> 1,328,841 -> 171,691).
 #: ``age_err`` is the base sample of every selection.
+#: Selections added only when their flag column is given (:func:`selection_masks`).
+EXTRA_SELECTIONS = ("thin_disk_noedge", "thin_disk_nocheb", "thick_disk_nocheb")
 CUT_NAMES = ("snr", "age_err", "high_quality_all")
 
 #: Defaults of every cut and selection parameter (METHOD.md section 5). The keys are those of the YAML's
@@ -361,6 +367,7 @@ def selection_masks(
     *,
     base: np.ndarray | None = None,
     edge_flag: np.ndarray | None = None,
+    cheb_flag: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """One boolean mask per selection name, each within the base sample.
 
@@ -378,11 +385,15 @@ def selection_masks(
     edge_flag : bool array, optional
         True for stars whose age interval touches the isochrone-grid edge; when given, a
         ``thin_disk_noedge`` mask is added.
+    cheb_flag : bool array, optional
+        True for stars classified core-helium burning (red clump, horizontal branch: ``p_cheb`` at or above
+        ``ages.cheb_threshold``); when given, ``thin_disk_nocheb`` and ``thick_disk_nocheb`` masks are added.
 
     Returns
     -------
     dict of str to bool array
-        Keys :data:`SELECTION_NAMES` in that order (plus ``thin_disk_noedge`` when ``edge_flag`` is given).
+        Keys :data:`SELECTION_NAMES` in that order (plus ``thin_disk_noedge`` when ``edge_flag`` is given and
+        ``thin_disk_nocheb``, ``thick_disk_nocheb`` when ``cheb_flag`` is given).
     """
     p = resolve_params(params)
     c = {**DEFAULT_COLUMNS, **(columns or {})}
@@ -414,4 +425,8 @@ def selection_masks(
     out["high_quality"] = hq
     if edge_flag is not None:
         out["thin_disk_noedge"] = out["thin_disk"] & ~np.asarray(edge_flag, dtype=bool)
+    if cheb_flag is not None:
+        cheb = np.asarray(cheb_flag, dtype=bool)
+        out["thin_disk_nocheb"] = out["thin_disk"] & ~cheb
+        out["thick_disk_nocheb"] = out["thick_disk"] & ~cheb
     return out

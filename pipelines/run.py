@@ -12,6 +12,7 @@ from mwdisk.stages import STAGES, stage_order
 from .ingest import input_files, run_ingest
 from .provenance import record_timing, write_provenance
 from .runner import run_partition_stage
+from .summary import stage_health
 
 __all__ = ["run_pipeline", "with_client", "run_report_stage"]
 
@@ -89,5 +90,7 @@ def run_pipeline(cfg: dict, until: str | None = None, force: bool = False, clien
             s = _stage_runner(name)(client, name, cfg, out, force=force)
         summaries[name] = s
         record_timing(out, s)
+    for line in stage_health(cfg, order):
+        logger.warning(line)
     logger.info("finished %s in %.1f s; outputs in %s", " -> ".join(order), time.time() - t0, out)
     return summaries

@@ -7,7 +7,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["print_summary", "summary_text"]
+__all__ = ["print_summary", "summary_text", "stage_health"]
+
+#: The column that holds each per-star stage's main result (NaN where the stage could not compute it).
+HEALTH_COLUMNS = {"extinction": "A_G_mag", "ages": "age_mode_gyr", "phasespace": "R_kpc",
+                  "orbits": "rg_kpc_{potential}"}
+#: Below this share of stars with a valid value a stage is reported loudly.
+HEALTH_MIN_VALID = 0.5
+
+
+def stage_health(cfg: dict, names) -> list[str]:
+    """One warning line per per-star stage of ``names`` that gave a valid value to under half the stars."""
+    out = Path(cfg["run"]["out"])
+    warnings = []
+    for name in names:
+        col = HEALTH_COLUMNS.get(name)
+        folder = out / name
+        if col is None or not folder.is_dir():
+            continue
+        col = col.format(potential=cfg["run"]["potential"])
+        try:
+            v = pd.read_parquet(folder, columns=[col])[col].to_numpy(float)
+        except (KeyError, ValueError, OSError):
+            continue
+        if v.size and np.isfinite(v).mean() < HEALTH_MIN_VALID:
+            warnings.append(f"WARNING: stage {name} gave a valid {col} to only {np.isfinite(v).mean():.1%} of "
+                            f"{v.size:,} stars; see its flag column and the inputs it reads (mwdisk stages)")
+    return warnings
 
 
 def _fmt(v: float, e: float | None = None, digits: int = 4) -> str:
@@ -21,6 +47,9 @@ def summary_text(cfg: dict, summaries: dict) -> str:
     lines = ["", "mwdisk run finished"]
     for name, s in summaries.items():
         lines.append(f"  {name:<11} {s.get('computed', 0):>4} partitions computed in {s.get('seconds', 0):8.1f} s")
+    health = stage_health(cfg, summaries)
+    if health:
+        lines += ["", *health]
     cuts = out / "cuts.csv"
     if cuts.is_file():
         c = pd.read_csv(cuts).set_index("step")["n_stars"]

@@ -9,6 +9,7 @@ METHOD.md section 1 (Jorgensen & Lindegren 2005; Vickers & Smith 2018). One conc
   10-sigma window are described there).
 - :mod:`mwdisk.ages.summary`: :func:`summarize_G` (mode, median, 68 % interval).
 - :mod:`mwdisk.ages.estimate`: :func:`estimate_ages` (the top-level API) and :class:`AgeResult`.
+- :mod:`mwdisk.ages.options`: :class:`AgeOptions`, the configuration's ``ages`` section, checked.
 - :mod:`mwdisk.ages.encoding`: :func:`encode_G` / :func:`decode_G`, compact storage of G.
 
 Bad stars never raise: a NaN input or a non-positive error, or no isochrone inside the window, gives NaN ages,
@@ -20,8 +21,9 @@ from __future__ import annotations
 from .encoding import decode_G, encode_G
 from .estimate import AgeResult, ErrorFloors, estimate_ages
 from .flags import DEFAULT_RC_BOX, AgeFlag, RCBox
-from .grid import N_PHASES, PHASE_NAMES, prepare_grid
+from .grid import N_PHASES, PHASE_NAMES, grid_has_cheb, prepare_grid
 from .kernel import N_SIGMA_WINDOW, g_function
+from .options import AgeOptions
 from .observables import DEFAULT_OBSERVABLES, OBSERVABLES, absolute_mag, star_mh
 from .summary import INTERVAL_LEVEL, INTERVAL_PERCENTILES, INTERVALS, summarize_G
 
@@ -29,6 +31,7 @@ __all__ = [
     "AgeFlag",
     "AgeResult",
     "ErrorFloors",
+    "AgeOptions",
     "PHASE_NAMES",
     "N_PHASES",
     "INTERVALS",
@@ -42,6 +45,7 @@ __all__ = [
     "star_mh",
     "absolute_mag",
     "prepare_grid",
+    "grid_has_cheb",
     "g_function",
     "summarize_G",
     "estimate_ages",

@@ -100,6 +100,7 @@ def estimate_ages(
     floors: ErrorFloors | None = None,
     min_observables: int = 2,
     rc_box: RCBox | None = DEFAULT_RC_BOX,
+    cheb_threshold: float = 0.5,
     clip_composition: bool = True,
     block_size: int = 8,
 ) -> AgeResult:
@@ -108,13 +109,13 @@ def estimate_ages(
     Parameters are those of :func:`g_function` plus ``interval``, ``interval_level`` and
     ``interval_percentiles`` (:func:`summarize_G`; default: the 16th-84th percentiles of G), ``floors``
     (:class:`ErrorFloors` added in quadrature to the errors; default none) and ``rc_box`` (:class:`RCBox`, None
-    to disable the red-clump box flag). Never raises for a bad star: it gets NaN ages, a zero G row and flags.
+    to disable the red-clump box flag) and ``cheb_threshold`` (the CHEB flag's ``p_cheb``). Never raises for a bad star: it gets NaN ages, a zero G row and flags.
 
     Returns
     -------
     AgeResult
         Also the posterior probability of each evolutionary phase, ``p_cheb`` (core-helium burning) and the
-        most probable phase; the CHEB flag marks ``p_cheb >= 0.5``.
+        most probable phase; the CHEB flag marks ``p_cheb >= cheb_threshold``.
 
     Examples
     --------
@@ -125,7 +126,7 @@ def estimate_ages(
     (True, (1, 36))
     """
     fl = floors or ErrorFloors()
-    q = lambda e, f: np.hypot(np.asarray(e, float), f) if f else e  # noqa: E731
+    q = lambda e, f: np.hypot(np.asarray(e, float), f) if (f and e is not None) else e  # noqa: E731
     G, flags, mh, mh_err, phase_prob = g_function(
         grid, teff_k, q(teff_err_k, fl.teff_k), logg, q(logg_err, fl.logg), mg_mag, q(mg_err_mag, fl.mg_mag),
         feh, q(feh_err, fl.feh), afe, q(afe_err, fl.feh), bprp0_mag=bprp0_mag, bprp0_err_mag=bprp0_err_mag,
@@ -141,7 +142,7 @@ def estimate_ages(
     if prep.has_cheb:
         p_cheb = phase_prob[:, cheb]
         with np.errstate(invalid="ignore"):
-            flags[p_cheb >= 0.5] |= AgeFlag.CHEB
+            flags[p_cheb >= cheb_threshold] |= AgeFlag.CHEB
     else:
         p_cheb = np.full(G.shape[0], np.nan)
     names = np.asarray(PHASE_NAMES, dtype=object)

@@ -22,7 +22,7 @@ import numpy as np
 from ..imf import kroupa_segment_weight, kroupa_xi
 from .observables import _KMAX, DEFAULT_OBSERVABLES, OBSERVABLES, _check_observables
 
-__all__ = ["prepare_grid", "PHASE_NAMES", "N_PHASES"]
+__all__ = ["prepare_grid", "grid_has_cheb", "PHASE_NAMES", "N_PHASES"]
 
 #: Phase columns of the kernel's per-star phase posterior: the grid's phase codes, then "unknown" (a grid
 #: without phases, e.g. an old file); kept in step with :mod:`mwdisk.isochrones.phases`.
@@ -171,6 +171,18 @@ def _prepare(grid, obs: tuple[str, ...], block_size: int) -> _Prepared:
         c1_range=(float(c1.min()), float(c1.max())),
         c2_range=(float(c2.min()), float(c2.max())),
     )
+
+
+def grid_has_cheb(name_or_grid) -> bool:
+    """Whether a grid (or a grid name for :func:`mwdisk.isochrones.load_grid`) has core-helium burning, i.e.
+    whether its stars' ``p_cheb`` is defined."""
+    grid = name_or_grid
+    if isinstance(name_or_grid, str):
+        from ..isochrones import load_grid
+
+        grid = load_grid(name_or_grid)
+    phase = getattr(grid, "phase", None)
+    return phase is not None and bool(np.any(np.asarray(phase) == PHASE_NAMES.index("cheb")))
 
 
 def _segment_phases(grid, n_pts: int) -> tuple[np.ndarray, bool]:

@@ -217,6 +217,12 @@ FIGURES: tuple[FigureSpec, ...] = (
         "the slope where the R<sub>g</sub> spread is large: METHOD.md section 6).",
         _or_skip(quality.error_model_figure, "gradients.csv lacks rows of one of the two error models")),
     FigureSpec(
+        "core_helium_burning", "With and without core-helium-burning stars",
+        "Gradients of the thin and thick disk with every star (black) and without the stars whose age "
+        "posterior is mostly core-helium burning (red clump, horizontal branch; p<sub>cheb</sub> &ge; "
+        "ages.cheb_threshold; green). Drawn only with an isochrone grid that has that phase.",
+        _or_skip(quality.cheb_figure, "the run's isochrone grid has no core-helium burning (no *_nocheb rows)")),
+    FigureSpec(
         "mock_recovery", "Mock: recovered against injected gradients",
         "On the built-in mock: the gradient recovered in each age bin against the injected law (thin disk "
         "g(age) = thin_gradient + thin_flattening (age - 1 Gyr), thick disk constant), evaluated at the "

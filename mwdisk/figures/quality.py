@@ -15,7 +15,7 @@ from .context import FigureContext
 from .gradient_panel import draw_gradient_panel, run_rows
 from .theme import COLORS, LABELS, SELECTION_LABELS, new_figure, style
 
-__all__ = ["high_quality_figure", "rpresent_figure", "error_model_figure"]
+__all__ = ["high_quality_figure", "rpresent_figure", "error_model_figure", "cheb_figure"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,3 +103,21 @@ def error_model_figure(gradients: pd.DataFrame, ctx: FigureContext,
     return _paired_figure(panels, ctx, label_1="scatter-aware",
                           label_2=r"naive ($\sigma_y = \sigma_\mathrm{[Fe/H]}$)", color_2=COLORS[0],
                           ylabel=LABELS["gradient"], what="error models of the fit")
+
+
+def cheb_figure(gradients: pd.DataFrame, ctx: FigureContext,
+                selections: Sequence[str] = ("thin_disk", "thick_disk")) -> Figure | None:
+    """Gradients with (black) and without (green) the stars classified core-helium burning.
+
+    Red-clump and horizontal-branch stars have the least secure ages of the giants (a clump star fitted
+    without the clump phase comes out 40 % too young). Returns None when the run's grid has no
+    core-helium burning (no ``*_nocheb`` rows).
+    """
+    sels = [s for s in selections
+            if not run_rows(gradients, ctx, s).empty and not run_rows(gradients, ctx, s + "_nocheb").empty]
+    if not sels:
+        return None
+    panels = [(s, run_rows(gradients, ctx, s), run_rows(gradients, ctx, s + "_nocheb")) for s in sels]
+    return _paired_figure(panels, ctx, label_1="all stars", label_2="without core-He-burning stars",
+                          color_2=COLORS[2], ylabel=LABELS["gradient"],
+                          what="with and without red-clump / HB stars")

@@ -63,6 +63,8 @@ SELECTION_LABELS: dict[str, str] = {
     "chem_4": r"chemical group 4 (high $\alpha$)",
     "high_quality": "high-quality thin disk",
     "thin_disk_noedge": "thin disk, no grid-edge ages",
+    "thin_disk_nocheb": "thin disk, no core-He-burning stars",
+    "thick_disk_nocheb": "thick disk, no core-He-burning stars",
 }
 
 #: Okabe-Ito colours (distinguishable with every common colour-vision deficiency).

@@ -15,8 +15,9 @@ import pandas as pd
 
 from ..ages import AgeFlag, decode_G
 from ..gradients import combine_groups, draw_bin_index, expanded_ages, partition_groups
+from ..ages import grid_has_cheb
 from ..isochrones import load_grid
-from ..selections import SELECTION_NAMES, cut_masks, selection_masks
+from ..selections import EXTRA_SELECTIONS, SELECTION_NAMES, cut_masks, selection_masks
 
 __all__ = ["PartitionReduction", "gradients_partition", "CUT_STEPS"]
 
@@ -52,7 +53,10 @@ def gradients_partition(df: pd.DataFrame, cfg: dict, potential: str, R0_kpc: flo
     cuts = cut_masks(df, params)
     flags = df["age_flags"].to_numpy(np.int64)
     edge = (flags & int(AgeFlag.EDGE_LO | AgeFlag.EDGE_HI)) != 0
-    masks = selection_masks(df, params, {"zmax_kpc": zcol}, base=cuts["age_err"], edge_flag=edge)
+    # with a grid that has core-helium burning, the disks are also fitted without the stars classified so
+    cheb = (flags & int(AgeFlag.CHEB)) != 0 if grid_has_cheb(isochrones) else None
+    masks = selection_masks(df, params, {"zmax_kpc": zcol}, base=cuts["age_err"], edge_flag=edge,
+                            cheb_flag=cheb)
     counts = {"ingested": len(df), **{k: int(v.sum()) for k, v in cuts.items()},
               **{f"selection:{k}": int(v.sum()) for k, v in masks.items()}}
 
@@ -83,7 +87,7 @@ def gradients_partition(df: pd.DataFrame, cfg: dict, potential: str, R0_kpc: flo
                 )
                 groups = combine_groups(groups, part)
     selected = df[base].drop(columns=["age_G_u16"], errors="ignore").copy()
-    for sel in list(SELECTION_NAMES) + ["thin_disk_noedge"]:
+    for sel in list(SELECTION_NAMES) + list(EXTRA_SELECTIONS):
         if sel in masks:
             selected[f"sel_{sel}"] = masks[sel][base]
     return PartitionReduction(counts, groups, selected.reset_index(drop=True))

@@ -95,7 +95,8 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str = "dsep",
                    frame: GalacticFrame | None = None, potential: str = "mw14", orbit_method: str = "staeckel",
                    seed: int = 20210615, cluster_radius_r50: float = 2.0, cluster_dist_tol_frac: float = 0.10,
-                   cluster_feh_tol_dex: float = 0.2, logg_err_floor: float = 0.0) -> dict[str, Any]:
+                   cluster_feh_tol_dex: float = 0.2, logg_err_floor: float = 0.0,
+                   age_options=None) -> dict[str, Any]:
     """Run the Fig. 4, orbit and Fig. 1 validations on the real tables in ``data_dir``.
 
     Parameters
@@ -116,6 +117,9 @@ def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str
         Membership criteria (:func:`~.clusters.select_members`).
     logg_err_floor : float
         Added in quadrature to the seismic log g errors (default 0).
+    age_options : AgeOptions, optional
+        The age stage's options (default: the configuration's defaults), so that the validation judges the
+        configuration a run uses.
 
     Returns
     -------
@@ -141,7 +145,7 @@ def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str
     stats, ages_by_set = [], {}
     sets = OBSERVABLE_SETS if bc is not None else {"teff_logg": OBSERVABLE_SETS["teff_logg"]}
     for label, obs in sets.items():
-        ours = seismic_ages(inputs, grid, obs, logg_err_floor=logg_err_floor)
+        ours = seismic_ages(inputs, grid, obs, options=age_options, logg_err_floor=logg_err_floor)
         ages_by_set[label] = ours
         per = ours.merge(join[["kic", "age_seis_gyr", "age_seis_lo_gyr", "age_seis_hi_gyr", "mass_msun"]],
                          on="kic").merge(inputs[["kic", "mg_mag", "mg_err_mag"]], on="kic")

@@ -7,9 +7,9 @@ the MIST bolometric corrections (:func:`mwdisk.validation.magnitudes.mg_from_ks`
 APOKASC-3 ``Evol_State`` (RGB / RC). The reference age is Miglio's ``Age`` with 68 % bounds ``b_Age``,
 ``b_age_lc``.
 
-The Dartmouth grid stops at the RGB tip, so a red-clump star is fitted by the RGB star of the same Teff and
-log g (younger and more massive at fixed luminosity): its age is expected to be biased, and it is reported
-separately.
+Red-clump and RGB stars are reported separately. On a grid with core-helium burning (PARSEC, MIST) a clump
+star is fitted on the clump; the Dartmouth grid stops at the RGB tip, so there a clump star is fitted by the
+RGB star of the same Teff and log g (younger and more massive at fixed luminosity) and comes out too young.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from ..ages import DEFAULT_RC_BOX, INTERVAL_LEVEL, N_SIGMA_WINDOW, estimate_ages
+from ..ages import AgeOptions, estimate_ages
 from .magnitudes import BandBC, mg_from_ks
 from .stats import age_comparison_table
 
@@ -51,8 +51,8 @@ def seismic_age_inputs(join: pd.DataFrame, bc: BandBC | None, teff_term: bool = 
     })
 
 
-def seismic_ages(inputs: pd.DataFrame, grid, observables=("teff", "logg", "mg"), *, n_sigma=N_SIGMA_WINDOW,
-                 interval_level=INTERVAL_LEVEL, rc_box=DEFAULT_RC_BOX, logg_err_floor: float = 0.0) -> pd.DataFrame:
+def seismic_ages(inputs: pd.DataFrame, grid, observables=("teff", "logg", "mg"), *,
+                 options: AgeOptions | None = None, logg_err_floor: float = 0.0) -> pd.DataFrame:
     """Our ages of the join stars with one observable set (stars lacking M_G get NaN when "mg" is used).
 
     Parameters
@@ -60,27 +60,37 @@ def seismic_ages(inputs: pd.DataFrame, grid, observables=("teff", "logg", "mg"),
     inputs : DataFrame
         From :func:`seismic_age_inputs`.
     grid : IsochroneGrid
-        The isochrone grid (the pipeline default: ``load_grid("dsep")``).
+        The isochrone grid (the pipeline's: ``load_grid(run.isochrones)``).
     observables : sequence of str
         Age-kernel observables.
-    n_sigma, interval_level, rc_box
-        As :func:`mwdisk.ages.estimate_ages`.
+    options : AgeOptions, optional
+        The age stage's options (likelihood, interval, error floors, ...); default: the configuration's
+        defaults. ``observables`` replaces theirs.
     logg_err_floor : float
-        Added in quadrature to the seismic log g error (default 0: the published ~0.004 dex).
+        Added in quadrature to the seismic log g error (default 0: the published ~0.004 dex), on top of the
+        options' own floor.
 
     Returns
     -------
     pandas.DataFrame
-        ``kic, evstate, age_mode_gyr, age_median_gyr, age_lo_gyr, age_hi_gyr, age_err_frac, age_flags``.
+        ``kic, evstate, age_mode_gyr, age_median_gyr, age_lo_gyr, age_hi_gyr, age_err_frac, age_flags,
+        p_cheb, evo_phase``.
     """
+    if options is None:
+        from ..config import load_config
+
+        options = AgeOptions.from_config(load_config()["ages"])
     f = lambda c: inputs[c].to_numpy(float)  # noqa: E731
     logg_err = np.hypot(f("logg_err"), logg_err_floor)
+    kw = options.estimate_kwargs()
+    kw["observables"] = tuple(observables)
+    kw["min_observables"] = min(kw["min_observables"], len(kw["observables"]))
     res = estimate_ages(grid, f("teff_k"), f("teff_err_k"), f("logg"), logg_err, f("mg_mag"), f("mg_err_mag"),
-                        f("feh"), f("feh_err"), f("afe"), f("afe_err"), observables=tuple(observables),
-                        n_sigma=n_sigma, interval_level=interval_level, rc_box=rc_box)
+                        f("feh"), f("feh_err"), f("afe"), f("afe_err"), **kw)
     out = pd.DataFrame({"kic": inputs["kic"].to_numpy(np.int64), "evstate": inputs["evstate"].to_numpy(str)})
     for k, v in res.columns().items():
         out[k] = v
+    out["evo_phase"] = res.evo_phase.astype(str)
     return out
 
 

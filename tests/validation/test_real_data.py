@@ -51,16 +51,19 @@ def summary(shared_dir, tmp_path_factory):
 
 
 def test_fig4_numbers(summary):
+    """Issue 17's acceptance on real stars (APOKASC-3 x Miglio+2021, observables Teff, log g, M_G): RGB median
+    fractional offset within 5 %, red clump within 10 %, 68 % coverage 0.60-0.80 for each."""
     assert summary["n_join"] == 2396 and summary["n_with_mg"] == 2395
     st = {(r["observables"], r["group"]): r for r in summary["fig4"]["stats"]}
     rgb, rc = st[("teff_logg_mg", "RGB")], st[("teff_logg_mg", "RC")]
     assert rgb["n"] == 1834 and rc["n"] == 562
-    assert -0.8 < rgb["median_offset_gyr"] < -0.2
-    assert rgb["robust_scatter_gyr"] < 0.8
-    assert 0.45 < rgb["coverage_68"] < 0.65
-    assert rc["median_offset_gyr"] < -1.0 and rc["coverage_68"] < 0.05  # DSEP stops at the RGB tip
-    # M_G is what makes giant ages: without it the scatter more than doubles
-    assert st[("teff_logg", "RGB")]["robust_scatter_gyr"] > 2 * rgb["robust_scatter_gyr"]
+    assert abs(rgb["median_rel_offset"]) < 0.05
+    assert abs(rc["median_rel_offset"]) < 0.10
+    for r in (rgb, rc):
+        assert 0.60 <= r["coverage_68"] <= 0.80, r
+    assert rgb["robust_rel_scatter"] < 0.25
+    # M_G is what makes giant ages: without it the scatter is larger
+    assert st[("teff_logg", "RGB")]["robust_scatter_gyr"] > rgb["robust_scatter_gyr"]
 
 
 def test_orbit_numbers(summary):
@@ -79,5 +82,6 @@ def test_cluster_numbers(summary):
     per = {r["cluster"]: r for r in summary["clusters"]["per_cluster"]}
     assert set(per) == {"NGC_6791", "NGC_6819"}
     assert per["NGC_6791"]["n_members"] == 6 and per["NGC_6819"]["n_members"] == 8
-    assert 0.5 < per["NGC_6791"]["offset_ours_dias_gyr"] < 2.0
-    assert -1.5 < per["NGC_6819"]["offset_ours_dias_gyr"] < -0.5  # 7 of 8 members are clump stars
+    # issue 17: within 1 Gyr of the members' asteroseismic median age (NGC 6819: 7 of 8 members are clump stars)
+    for c in ("NGC_6791", "NGC_6819"):
+        assert abs(per[c]["age_ours_median_gyr"] - per[c]["age_seis_median_gyr"]) < 1.0, per[c]
