@@ -1,6 +1,8 @@
-"""Isochrone grids: the in-memory grid, loading by family or path, composition axes, native DSEP files."""
+"""Isochrone grids: the in-memory grid, loading by family ("dsep", "parsec", "mist") or path, evolutionary
+phase codes (:mod:`mwdisk.isochrones.phases`), composition axes, native DSEP files."""
 
 from .composition import salaris_mh
-from .grid import IsochroneGrid, load_grid
+from .grid import FAMILIES, IsochroneGrid, load_grid
+from .phases import PHASE_CODES, PHASE_NAMES
 
-__all__ = ["IsochroneGrid", "load_grid", "salaris_mh"]
+__all__ = ["FAMILIES", "IsochroneGrid", "load_grid", "salaris_mh", "PHASE_CODES", "PHASE_NAMES"]

@@ -2,7 +2,8 @@
 grid modules, whose names it re-exports:
 
 - :mod:`mwdisk.isochrones.layout`: :class:`IsochroneGrid`, the in-memory grid of ``.dev/GRID_CONTRACT.md``,
-  and its column names :data:`POINT_COLUMNS`, :data:`ISO_COLUMNS`.
+  and its column names :data:`POINT_COLUMNS`, :data:`ISO_COLUMNS`, :data:`PHASE_COLUMN`.
+- :mod:`mwdisk.isochrones.phases`: the evolutionary phase codes of ``IsochroneGrid.phase``.
 - :mod:`mwdisk.isochrones.storage`: the HDF5 grid files (:func:`write_grid_h5`, :func:`read_grid_h5`,
   :func:`quantize`, :data:`QUANTA`, :data:`FILE_FORMAT`) and the files shipped in ``mwdisk/data``
   (:func:`shipped_grid_path`).
@@ -15,10 +16,11 @@ import functools
 from pathlib import Path
 
 from .comp_axis import derive_feh_afe_grid
-from .layout import ISO_COLUMNS, POINT_COLUMNS, IsochroneGrid
+from .layout import ISO_COLUMNS, PHASE_COLUMN, POINT_COLUMNS, IsochroneGrid
 from .storage import (
     FAMILIES,
     FILE_FORMAT,
+    MASS_QUANTUM_FINE_MSUN,
     QUANTA,
     quantize,
     read_bc_table_h5,  # noqa: F401  (re-exported for callers of mwdisk.isochrones.grid)
@@ -30,6 +32,8 @@ from .storage import (
 __all__ = [
     "POINT_COLUMNS",
     "ISO_COLUMNS",
+    "PHASE_COLUMN",
+    "FAMILIES",
     "FILE_FORMAT",
     "IsochroneGrid",
     "load_grid",
@@ -39,6 +43,7 @@ __all__ = [
     "derive_feh_afe_grid",
     "quantize",
     "QUANTA",
+    "MASS_QUANTUM_FINE_MSUN",
 ]
 
 
@@ -49,7 +54,8 @@ def load_grid(name_or_path: str | Path = "dsep", comp_axis: str = "mh") -> Isoch
     Parameters
     ----------
     name_or_path : str or Path
-        "dsep" or "parsec" for the grids shipped in ``mwdisk/data``; a path to a grid file written by
+        "dsep", "parsec" or "mist" for the grids shipped in ``mwdisk/data`` (:data:`FAMILIES`); a path to a
+        grid file written by
         ``scripts/build_grids.py``; or a folder of (or single) native DSEP ``*.Gaia`` files.
     comp_axis : {"mh", "feh_afe"}
         "mh": one [M/H]_eff axis (default). "feh_afe": the paper's [Fe/H] x [alpha/Fe] nodes derived through
@@ -78,7 +84,7 @@ def load_grid(name_or_path: str | Path = "dsep", comp_axis: str = "mh") -> Isoch
         path = Path(name_or_path).expanduser()
         if not path.exists():
             raise FileNotFoundError(
-                f"isochrone grid {path} not found; give 'dsep', 'parsec' or an existing path"
+                f"isochrone grid {path} not found; give one of {FAMILIES} or an existing path"
             )
     if path.is_dir() or path.suffix == ".Gaia":
         from .dsep_reader import read_dsep_native

@@ -1,4 +1,4 @@
-"""Human-readable summary of an isochrone grid (``mwdisk grid info [--isochrones dsep|parsec]``)."""
+"""Human-readable summary of an isochrone grid (``mwdisk grid info [--isochrones dsep|parsec|mist]``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .grid import FAMILIES, load_grid, shipped_grid_path
+from .phases import PHASE_NAMES
 
 __all__ = ["grid_info"]
 
@@ -30,7 +31,7 @@ def grid_info(name_or_path: str | Path = "dsep", comp_axis: str = "mh") -> str:
     Parameters
     ----------
     name_or_path : str or Path
-        "dsep", "parsec" or a path, as for :func:`~mwdisk.isochrones.load_grid`.
+        "dsep", "parsec", "mist" or a path, as for :func:`~mwdisk.isochrones.load_grid`.
     comp_axis : {"mh", "feh_afe"}
         Composition axis to describe.
 
@@ -61,6 +62,9 @@ def grid_info(name_or_path: str | Path = "dsep", comp_axis: str = "mh") -> str:
         f"  initial mass [Msun]: {grid.mass_init_msun.min():.3f} .. {grid.mass_init_msun.max():.3f}; "
         f"Teff [K]: {grid.teff_k.min():.0f} .. {grid.teff_k.max():.0f}; "
         f"log g: {grid.logg.min():.2f} .. {grid.logg.max():.2f}; M_G: {grid.g_mag.min():.2f} .. {grid.g_mag.max():.2f}",
+        "  phases (points): " + ", ".join(
+            f"{PHASE_NAMES[int(c)]} {int(n)}" for c, n in zip(*np.unique(grid.phase, return_counts=True), strict=True)
+        ),
         f"  file size: {size / 1e6:.2f} MB",
         "  provenance:",
     ]

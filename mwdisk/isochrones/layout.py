@@ -2,7 +2,8 @@
 
 Layout for the age kernel: isochrones are sorted composition-major, then age ascending, and their points are
 stored back to back (CSR offsets ``iso_start``), each isochrone in EEP order with strictly increasing initial
-mass. A star's composition window is therefore one contiguous run of isochrones
+mass, and each point carries an evolutionary phase code (``phase``, int8, codes of
+:mod:`mwdisk.isochrones.phases`). A star's composition window is therefore one contiguous run of isochrones
 (:meth:`IsochroneGrid.iso_slice`), which is one contiguous run of points; per-isochrone bounding boxes in
 Teff, log g and M_G let the kernel skip whole isochrones outside its 10-sigma window before touching points.
 """
@@ -15,6 +16,7 @@ import numpy as np
 
 __all__ = [
     "POINT_COLUMNS",
+    "PHASE_COLUMN",
     "ISO_COLUMNS",
     "IsochroneGrid",
 ]
@@ -34,6 +36,9 @@ POINT_COLUMNS = (
     "abp_per_av",
     "arp_per_av",
 )
+#: The per-point evolutionary phase column (int8 codes of :mod:`mwdisk.isochrones.phases`), kept apart from the
+#: float :data:`POINT_COLUMNS` (it is never interpolated: grids derived from a grid re-derive it).
+PHASE_COLUMN = "phase"
 #: Per-isochrone columns.
 ISO_COLUMNS = ("iso_age_idx", "iso_mh", "iso_feh", "iso_afe")
 
@@ -44,6 +49,11 @@ class IsochroneGrid:
 
     Bounding boxes ``iso_teff_k_min/max``, ``iso_logg_min/max``, ``iso_g_mag_min/max`` (n_iso,) are computed
     at construction. All arrays are read-only (the grid is shared through the load cache).
+
+    ``phase`` (n_pts,) int8 holds the evolutionary phase of each point (:mod:`mwdisk.isochrones.phases`:
+    0 ms, 1 subgiant, 2 rgb, 3 cheb, 4 agb, -1 unknown), non-decreasing along each isochrone. When not given
+    (files written before the phase column, native DSEP files, grids built in tests) it is derived by
+    :func:`mwdisk.isochrones.phases.derive_phases` from the family, EEP, log g and Teff.
     """
 
     family: str
@@ -67,6 +77,7 @@ class IsochroneGrid:
     abp_per_av: np.ndarray
     arp_per_av: np.ndarray
     provenance: dict = field(default_factory=dict)
+    phase: np.ndarray | None = None
     iso_teff_k_min: np.ndarray = field(init=False, repr=False)
     iso_teff_k_max: np.ndarray = field(init=False, repr=False)
     iso_logg_min: np.ndarray = field(init=False, repr=False)
@@ -94,6 +105,7 @@ class IsochroneGrid:
                 raise ValueError(f"{name} has shape {getattr(self, name).shape}, expected ({n_pts},)")
         if np.any(np.diff(self.iso_start) < 2):
             raise ValueError("every isochrone needs at least 2 points (one segment)")
+        self._set_phase(n_pts)
         for col, lo_name, hi_name in (
             (self.teff_k, "iso_teff_k_min", "iso_teff_k_max"),
             (self.logg, "iso_logg_min", "iso_logg_max"),
@@ -105,6 +117,33 @@ class IsochroneGrid:
             hi.flags.writeable = False
             object.__setattr__(self, lo_name, lo)
             object.__setattr__(self, hi_name, hi)
+
+    def _set_phase(self, n_pts: int) -> None:
+        from .phases import PHASE_NAMES, derive_phases
+
+        if self.phase is None:
+            phase = derive_phases(self.family, self.eep, self.logg, self.teff_k, self.iso_start)
+        else:
+            raw = np.asarray(self.phase)
+            if raw.shape != (n_pts,):
+                raise ValueError(f"phase has shape {raw.shape}, expected ({n_pts},)")
+            phase = raw.astype(np.int8)
+            if not np.array_equal(phase, raw):
+                raise ValueError("phase must hold integer codes of mwdisk.isochrones.phases")
+            bad = ~np.isin(phase, list(PHASE_NAMES))
+            if bad.any():
+                raise ValueError(
+                    f"phase code {int(phase[bad][0])} is not one of {sorted(PHASE_NAMES)} "
+                    "(mwdisk.isochrones.phases)"
+                )
+            step = np.diff(phase.astype(np.int16))
+            inner = np.ones(step.size, bool)
+            inner[self.iso_start[1:-1] - 1] = False
+            if np.any(step[inner] < 0):
+                raise ValueError("phase must not decrease along an isochrone (ms -> ... -> agb)")
+        phase = np.ascontiguousarray(phase, dtype=np.int8)
+        phase.flags.writeable = False
+        object.__setattr__(self, "phase", phase)
 
     @property
     def n_iso(self) -> int:
@@ -122,11 +161,13 @@ class IsochroneGrid:
         return self.ages_gyr[self.iso_age_idx]
 
     def isochrone(self, i: int) -> dict[str, np.ndarray]:
-        """Columns of isochrone ``i`` (views) plus its ``age_gyr``, ``mh``, ``feh``, ``afe`` scalars."""
+        """Columns of isochrone ``i`` (views: :data:`POINT_COLUMNS` and ``phase``) plus its ``age_gyr``,
+        ``mh``, ``feh``, ``afe`` scalars."""
         if not 0 <= i < self.n_iso:
             raise IndexError(f"isochrone index {i} outside 0..{self.n_iso - 1}")
         s = slice(int(self.iso_start[i]), int(self.iso_start[i + 1]))
         out = {name: getattr(self, name)[s] for name in POINT_COLUMNS}
+        out[PHASE_COLUMN] = self.phase[s]
         out.update(
             age_gyr=np.float64(self.ages_gyr[self.iso_age_idx[i]]),
             mh=np.float64(self.iso_mh[i]),

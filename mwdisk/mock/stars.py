@@ -4,7 +4,9 @@ Placement: the four grid isochrones bracketing (age, [M/H]_eff) are combined bil
 EEPs all four share), which gives an isochrone at the star's own age and composition; the star's initial mass
 is then located on it (initial mass increases along an isochrone) and Teff, log g, absolute G/BP/RP and the
 band extinction coefficients are interpolated linearly in mass. A mass above the isochrone's last point is a
-dead star (remnant, not observed); the rejection loop draws again. Ages outside the grid (the optional < 1 Gyr
+dead star (remnant, not observed); the rejection loop draws again. The last point is the RGB tip for DSEP and
+the end of the core-helium burning (PARSEC) or of the early AGB (MIST) for grids that go past the tip: there
+masses above the tip land on the red clump, and the He-flash segment (tip -> ZACHeB) spans only 1e-9 Msun. Ages outside the grid (the optional < 1 Gyr
 population) and [M/H] outside it are clamped to the grid edge *for the photometry only*: a 0.5 Gyr star looks
 like a 1 Gyr one of the same mass (its main sequence barely moves; stars above the 1 Gyr turn-off mass are
 missing), a [M/H] = +0.6 star like a +0.5 one. Their true ages and abundances are kept.
@@ -38,7 +40,8 @@ def grid_arrays(family: str):
     Parameters
     ----------
     family : str
-        Passed to :func:`mwdisk.isochrones.load_grid` ("dsep", "parsec" or a path); must be on the "mh" axis.
+        Passed to :func:`mwdisk.isochrones.load_grid` ("dsep", "parsec", "mist" or a path); must be on the
+        "mh" axis.
     """
     from mwdisk.isochrones import load_grid
 

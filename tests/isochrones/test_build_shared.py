@@ -1,5 +1,6 @@
 """Tests against the development inputs in ../shared (skipped where absent): reproducibility of the shipped
-grids, leave-one-out interpolation errors, and PARSEC BC-built vs native Gaia magnitudes."""
+grids (points and phases), the native-track cleaning (He-flash EEPs, float32 mass ties), leave-one-out
+interpolation errors, and PARSEC BC-built vs native Gaia magnitudes."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def bc(bg, iso_dir):
     return bg.read_mist_bc_table(iso_dir / bg.INPUTS["bc"])
 
 
-@pytest.mark.parametrize("family", ["dsep", "parsec"])
+@pytest.mark.parametrize("family", ["dsep", "parsec", "mist"])
 def test_rebuild_slice_reproduces_shipped(bg, iso_dir, bc, family):
     ages = np.array([1.0, 4.5, 14.5])
     mh = np.array([-2.0, -0.35, 0.0, 0.5])
@@ -50,8 +51,47 @@ def test_rebuild_slice_reproduces_shipped(bg, iso_dir, bc, family):
         a = part.isochrone(k)
         i = np.flatnonzero(np.isclose(ship.iso_mh, a["mh"]) & np.isclose(ship.iso_age_gyr, a["age_gyr"]))[0]
         b = ship.isochrone(int(i))
-        for c in POINT_COLUMNS:
+        for c in (*POINT_COLUMNS, "phase"):
             np.testing.assert_array_equal(a[c], b[c], err_msg=f"{family} {c} mh={a['mh']} age={a['age_gyr']}")
+    prov = ship.provenance
+    assert "eep_cut" in prov and "ties" in prov and prov["native_stats"]["label_mismatches"] == 0
+    if family != "dsep":
+        st = prov["native_stats"]
+        assert st["flash_points_dropped"] == 25 * st["tracks"]  # EEPs 606..630 of every track
+        assert "rounding interval" in prov["ties"] and "1e-9" in prov["ties"]
+        assert prov["storage_quanta"]["mass_init_msun"] == 1e-10
+
+
+def test_spread_ties(bg):
+    """Runs of equal float32 masses are spread over v +- ulp/2, linearly in EEP; others are untouched."""
+    v = float(np.float32(1.3502066))
+    ulp = float(np.spacing(np.float32(v)))
+    eep = np.arange(10)
+    mass = np.array([1.3, 1.34, v, v, v, v, v + ulp, v + 2 * ulp, v + 2 * ulp, 1.36])
+    out, n = bg.spread_ties(eep, mass)
+    assert n == 6
+    assert np.all(np.diff(out) > 0)
+    np.testing.assert_array_equal(out[[0, 1, 6, 9]], mass[[0, 1, 6, 9]])
+    np.testing.assert_allclose(out[2:6], v + ulp * (np.arange(4) + 0.5) / 4 - ulp / 2)
+    assert np.all(np.abs(out - mass) <= ulp / 2)
+
+
+def test_native_mist_cheb_ties_resolved(bg, iso_dir):
+    """MIST at log age 9.6, [Fe/H] = 0: the CHeB holds tens of float32 ties; after cleaning the native track is
+    strictly increasing in mass, has no He-flash EEPs, and the flash keeps 1e-9 Msun."""
+    cube, stats = bg.read_lachesis_cube(iso_dir / bg.INPUTS["mist"], "mist", log_age_min=9.59)
+    assert stats["tied_points_spread"] > 0 and stats["label_mismatches"] == 0
+    ci = int(np.argmin(np.abs(cube.comp)))
+    ai = int(np.argmin(np.abs(cube.log_age - 9.6)))
+    v = cube.values[ci, ai]
+    ok = np.isfinite(v[:, 0])
+    eep, m = cube.eep[ok], v[ok, 0]
+    assert np.all(np.diff(m) > 0)
+    assert not np.any((eep > 605) & (eep < 631))
+    assert eep.max() == 807
+    np.testing.assert_allclose(m[eep == 631] - m[eep == 605], 1e-9, rtol=1e-3)
+    cheb = (eep >= 631) & (eep < 707)
+    assert np.diff(m[cheb]).min() > 1e-10  # survives the 1e-10 storage quantum
 
 
 def _observables(iso, mh, bc):
@@ -97,7 +137,7 @@ def test_leave_one_out_age(bg, iso_dir, bc):
     interpolation cannot move a star's G function appreciably. (The unevolved lower main sequence is
     sampled at shifting masses by DSEP's point index, so fixed-EEP differences there are along the locus.)
     """
-    cube = bg.read_lachesis_cube(iso_dir / bg.INPUTS["dsep"], "dsep")
+    cube, _ = bg.read_lachesis_cube(iso_dir / bg.INPUTS["dsep"], "dsep")
     ai = int(np.argmin(np.abs(cube.log_age - np.log10(5e9))))
     for ci in (0, 3, 5, 7):
         d, dist, logg = _loo(cube, bc, ci, ai, drop_a=ai)
@@ -109,7 +149,7 @@ def test_leave_one_out_age(bg, iso_dir, bc):
 def test_leave_one_out_feh(bg, iso_dir, bc):
     """Leave out the native [Fe/H] = -0.25 node (interpolate -0.5..0.0: the 0.5 dex gap of the metal-poor
     nodes) at 3, 5 and 10 Gyr. Same bounds as the age test, medians relaxed to 15 K / 0.03 mag."""
-    cube = bg.read_lachesis_cube(iso_dir / bg.INPUTS["dsep"], "dsep")
+    cube, _ = bg.read_lachesis_cube(iso_dir / bg.INPUTS["dsep"], "dsep")
     ci = int(np.argmin(np.abs(cube.comp + 0.25)))
     for age in (3e9, 5e9, 10e9):
         ai = int(np.argmin(np.abs(cube.log_age - np.log10(age))))
