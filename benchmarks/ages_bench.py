@@ -6,7 +6,8 @@ EEP so turn-off, subgiants and giants are well represented), linearly interpolat
 perturbed by LAMOST/Gaia-like errors (Teff 50-150 K, log g 0.05-0.15, [Fe/H] 0.03-0.08, [alpha/Fe] 0.02-0.05,
 M_G 0.05-0.3 mag). [alpha/Fe] is drawn in 0..0.3 and [Fe/H] set so the Salaris [M/H]_eff is the node's.
 
-Run: ``.venv/bin/python benchmarks/ages_bench.py [--n 100000] [--grid dsep] [--family-fit dsep]``.
+Run: ``.venv/bin/python benchmarks/ages_bench.py [--n 100000] [--grid dsep] [--family-fit dsep]
+[--likelihood segment]``.
 One process, one thread (numba kernels are single-threaded). Timings on a shared 2-core machine are noisy.
 """
 
@@ -79,6 +80,7 @@ def main() -> None:
     ap.add_argument("--family-fit", default="dsep", help="grid used to fit")
     ap.add_argument("--block-size", type=int, default=8)
     ap.add_argument("--n-sigma", type=float, default=10.0, help="window half-width in errors (paper: 10)")
+    ap.add_argument("--likelihood", default="segment", choices=("segment", "closest"))
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
@@ -89,15 +91,17 @@ def main() -> None:
     stars = draw_grid_stars(g_draw, args.n, rng)
     print(f"drew {args.n} stars from {args.grid} in {time.perf_counter() - t0:.1f} s")
     warm = {k: v[:50] for k, v in stars.items()}
-    run(g_fit, warm, block_size=args.block_size, n_sigma=args.n_sigma)  # compile / load numba cache, prepare grid
+    kw = dict(block_size=args.block_size, n_sigma=args.n_sigma, likelihood=args.likelihood)
+    run(g_fit, warm, **kw)  # compile / load numba cache, prepare grid
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     c0 = time.process_time()
-    res = run(g_fit, stars, block_size=args.block_size, n_sigma=args.n_sigma)
+    res = run(g_fit, stars, **kw)
     dt = time.perf_counter() - t0
     dc = time.process_time() - c0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"fit with {args.family_fit} (n_sigma={args.n_sigma}): {args.n} stars in {dt:.1f} s wall = "
+    print(f"fit with {args.family_fit} (n_sigma={args.n_sigma}, {args.likelihood}): {args.n} stars in "
+          f"{dt:.1f} s wall = "
           f"{args.n / dt:,.0f} stars/s/core; CPU time {dc:.1f} s = {args.n / dc:,.0f} stars/s/core "
           f"(1 process, 1 thread; shared 2-core machine, noisy)")
     print(f"peak RSS {rss1:.0f} MB (before the partition {rss0:.0f} MB); G array {res.G.nbytes / 1e6:.0f} MB")

@@ -70,20 +70,89 @@ def _box_lower_chi2(lo, hi, i, o0, o1, o2, o3, e0, e1, e2, e3):  # pragma: no co
 _GL_T = (0.5 - 0.5 * math.sqrt(0.6), 0.5, 0.5 + 0.5 * math.sqrt(0.6))
 _GL_W = (5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0)
 _HALF_SQRT_PI = 0.5 * math.sqrt(math.pi)
+_INV_SQRT_PI = 1.0 / math.sqrt(math.pi)
 #: Below this |b|^2 (segment length in error units, squared) the segment integral uses 3-point Gauss-Legendre:
 #: chi2 then changes by < 2 n_sigma |b| along it and the rule is exact to ~1e-12; above it the erf form has
 #: no cancellation worse than ~1e-14.
 _BB_SHORT = 1e-4
+
+#: erfcx(x) = exp(x^2) erfc(x) for 0 <= x < _ERFCX_XMAX: one polynomial of degree _ERFCX_DEG per interval of
+#: width _ERFCX_H, in the interval's scaled variable s in [-1, 1] (Chebyshev interpolation of
+#: scipy.special.erfcx, converted to powers of s; ~3e-15 relative); beyond it the asymptotic series.
+_ERFCX_H = 0.25
+_ERFCX_XMAX = 12.0
+_ERFCX_DEG = 10
+
+
+def _erfcx_table() -> np.ndarray:
+    """(n_intervals, _ERFCX_DEG + 1) power-series coefficients of erfcx on each interval (see above)."""
+    from numpy.polynomial import chebyshev
+    from scipy.special import erfcx
+
+    n = round(_ERFCX_XMAX / _ERFCX_H)
+    nodes = np.cos(np.pi * (np.arange(_ERFCX_DEG + 1) + 0.5) / (_ERFCX_DEG + 1))
+    out = np.empty((n, _ERFCX_DEG + 1))
+    for i in range(n):
+        xc = (i + 0.5) * _ERFCX_H
+        c = chebyshev.chebfit(nodes, erfcx(xc + 0.5 * _ERFCX_H * nodes), _ERFCX_DEG)
+        out[i] = chebyshev.cheb2poly(c)
+    return out
+
+
+_ERFCX_C = _erfcx_table()
+
+
+@numba.njit(cache=True, inline="always")
+def _erfcx(x):  # pragma: no cover - numba
+    """Scaled complementary error function ``exp(x^2) erfc(x)`` for ``x >= 0``, ~3e-15 relative.
+
+    A table polynomial below ``_ERFCX_XMAX``; above it the asymptotic series
+    ``(1 / (x sqrt(pi))) sum_n (-1)^n (2n-1)!! / (2 x^2)^n`` to n = 9 (the first omitted term is < 1e-16
+    there).
+    """
+    if x < _ERFCX_XMAX:
+        i = int(x * (1.0 / _ERFCX_H))
+        s = (x - (i + 0.5) * _ERFCX_H) * (2.0 / _ERFCX_H)
+        c = _ERFCX_C[i]
+        s2 = s * s
+        s4 = s2 * s2
+        q0 = (c[0] + c[1] * s) + (c[2] + c[3] * s) * s2
+        q1 = (c[4] + c[5] * s) + (c[6] + c[7] * s) * s2
+        q2 = (c[8] + c[9] * s) + c[10] * s2
+        return q0 + (q1 + q2 * s4) * s4
+    u = 0.5 / (x * x)
+    r = 1.0 - 17.0 * u
+    r = 1.0 - 15.0 * u * r
+    r = 1.0 - 13.0 * u * r
+    r = 1.0 - 11.0 * u * r
+    r = 1.0 - 9.0 * u * r
+    r = 1.0 - 7.0 * u * r
+    r = 1.0 - 5.0 * u * r
+    r = 1.0 - 3.0 * u * r
+    r = 1.0 - u * r
+    return r * _INV_SQRT_PI / x
 
 
 @numba.njit(cache=True, inline="always")
 def _segment_integral(aa, ab, bb, beta):  # pragma: no cover - numba
     """``integral_0^1 (1 + beta (t - 1/2)) exp(-chi2(t) / 2) dt`` with ``chi2(t) = aa + 2 ab t + bb t^2``.
 
+    :func:`_segment_integral_e` with its end-point exponentials computed here.
+    """
+    return _segment_integral_e(aa, ab, bb, beta, math.exp(-0.5 * aa), math.exp(-0.5 * (aa + 2.0 * ab + bb)))
+
+
+@numba.njit(cache=True, inline="always")
+def _segment_integral_e(aa, ab, bb, beta, e0, e1):  # pragma: no cover - numba
+    """:func:`_segment_integral` given ``e0 = exp(-chi2(0) / 2)`` and ``e1 = exp(-chi2(1) / 2)``.
+
     The Gaussian along the segment in closed form: with ``t0 = -ab / bb``, ``c = aa - ab^2 / bb`` (the
-    perpendicular chi2) and ``x = sqrt(bb / 2) (t - t0)``, the constant part is ``sqrt(pi / (2 bb)) (erf(x1) -
-    erf(x0))`` (as erfc differences when both ends lie on one side of ``t0``) and the linear part ``(exp(-aa/2)
-    - exp(-chi2(1)/2)) / bb``.
+    perpendicular chi2) and ``x = sqrt(bb / 2) (t - t0)``, the constant part is ``sqrt(pi / (2 bb)) exp(-c/2)
+    (erf(x1) - erf(x0))`` and the linear part ``(e0 - e1) / bb``. Since ``c / 2 + x0^2 = chi2(0) / 2``,
+    ``exp(-c/2) erfc(x0) = e0 erfcx(x0)`` (likewise at t = 1): when both ends lie on one side of ``t0`` the
+    difference is ``e0 erfcx(x0) - e1 erfcx(x1)`` (mirrored for x1 <= 0), and when ``t0`` lies inside the
+    segment ``2 exp(-c/2) - e1 erfcx(x1) - e0 erfcx(-x0)``; no error-function library call, and the end-point
+    exponentials are shared with the neighbouring segments by the kernel.
     """
     if bb < _BB_SHORT:
         s = 0.0
@@ -91,24 +160,26 @@ def _segment_integral(aa, ab, bb, beta):  # pragma: no cover - numba
             t = _GL_T[q]
             s += _GL_W[q] * (1.0 + beta * (t - 0.5)) * math.exp(-0.5 * (aa + t * (2.0 * ab + t * bb)))
         return s
-    t0 = -ab / bb
-    c = max(aa + ab * t0, 0.0)
+    inv_bb = 1.0 / bb
+    t0 = -ab * inv_bb
     rk = math.sqrt(0.5 * bb)
     x0 = -rk * t0
-    x1 = rk * (1.0 - t0)
+    x1 = rk + x0
     if x0 >= 0.0:
-        d = math.erfc(x0) - math.erfc(x1)
+        d = e0 * _erfcx(x0) - e1 * _erfcx(x1)
     elif x1 <= 0.0:
-        d = math.erfc(-x1) - math.erfc(-x0)
+        d = e1 * _erfcx(-x1) - e0 * _erfcx(-x0)
     else:
-        d = math.erf(x1) - math.erf(x0)
-    val = (1.0 + beta * (t0 - 0.5)) * _HALF_SQRT_PI / rk * d * math.exp(-0.5 * c)
+        c = max(aa + ab * t0, 0.0)
+        d = 2.0 * math.exp(-0.5 * c) - e1 * _erfcx(x1) - e0 * _erfcx(-x0)
+    # _HALF_SQRT_PI / rk = _HALF_SQRT_PI * 2 rk / bb
+    val = (1.0 + beta * (t0 - 0.5)) * (2.0 * _HALF_SQRT_PI) * rk * inv_bb * d
     if beta != 0.0:
-        val += beta * (math.exp(-0.5 * aa) - math.exp(-0.5 * (aa + 2.0 * ab + bb))) / bb
+        val += beta * (e0 - e1) * inv_bb
     return val
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath={"contract"})  # fused multiply-adds only: no reordering
 def _g_kernel(order, obs, inv_err, c1, inv_c1, c2, inv_c2, use_c2, valid, n_sigma, ellipsoid, integrate,
               P, seg_w, seg_beta, seg_phase, iso_key, iso_c2, iso_age_idx, iso_wstep, iso_lo, iso_hi,
               blk_start, blk_p0, blk_p1, blk_lo, blk_hi, age_w, G, Ph):  # pragma: no cover - numba
@@ -151,6 +222,11 @@ def _g_kernel(order, obs, inv_err, c1, inv_c1, c2, inv_c2, use_c2, valid, n_sigm
             L = 0.0
             for p in range(n_ph):
                 Lph[p] = 0.0
+            # jn: the point whose scaled offset (n0..n3, aan), and exp(-aan / 2) if have_en, are known
+            jn = -1
+            en = 0.0
+            have_en = False
+            n0 = n1 = n2 = n3 = aan = 0.0
             for b in range(blk_start[i], blk_start[i + 1]):
                 q, qmax = _box_lower_chi2(blk_lo, blk_hi, b, o0, o1, o2, o3, e0, e1, e2, e3)
                 if (q > rest) if ellipsoid else (qmax > n_sigma):
@@ -159,15 +235,33 @@ def _g_kernel(order, obs, inv_err, c1, inv_c1, c2, inv_c2, use_c2, valid, n_sigm
                     w = seg_w[j]
                     if w == 0.0:
                         continue
-                    a0 = (P[j, 0] - o0) * e0
-                    a1 = (P[j, 1] - o1) * e1
-                    a2 = (P[j, 2] - o2) * e2
-                    a3 = (P[j, 3] - o3) * e3
+                    if j == jn:  # the previous segment's end point starts this one
+                        a0 = n0
+                        a1 = n1
+                        a2 = n2
+                        a3 = n3
+                        aa = aan
+                        have_ea = have_en
+                        ea = en
+                    else:
+                        a0 = (P[j, 0] - o0) * e0
+                        a1 = (P[j, 1] - o1) * e1
+                        a2 = (P[j, 2] - o2) * e2
+                        a3 = (P[j, 3] - o3) * e3
+                        aa = a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3
+                        have_ea = False
+                        ea = 0.0
+                    n0 = (P[j + 1, 0] - o0) * e0
+                    n1 = (P[j + 1, 1] - o1) * e1
+                    n2 = (P[j + 1, 2] - o2) * e2
+                    n3 = (P[j + 1, 3] - o3) * e3
+                    aan = n0 * n0 + n1 * n1 + n2 * n2 + n3 * n3
+                    jn = j + 1
+                    have_en = False
                     b0 = (P[j + 1, 0] - P[j, 0]) * e0
                     b1 = (P[j + 1, 1] - P[j, 1]) * e1
                     b2 = (P[j + 1, 2] - P[j, 2]) * e2
                     b3 = (P[j + 1, 3] - P[j, 3]) * e3
-                    aa = a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3
                     ab = a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3
                     bb = b0 * b0 + b1 * b1 + b2 * b2 + b3 * b3
                     t = -ab / bb if bb > 0.0 else 0.0
@@ -175,7 +269,11 @@ def _g_kernel(order, obs, inv_err, c1, inv_c1, c2, inv_c2, use_c2, valid, n_sigm
                     chi2 = aa + t * (2.0 * ab + t * bb)
                     if chi2 <= rest:
                         if integrate:
-                            term = w * _segment_integral(aa, ab, bb, seg_beta[j])
+                            if not have_ea:
+                                ea = math.exp(-0.5 * aa)
+                            en = math.exp(-0.5 * aan)
+                            have_en = True
+                            term = w * _segment_integral_e(aa, ab, bb, seg_beta[j], ea, en)
                         else:
                             term = w * math.exp(-0.5 * chi2)
                         L += term
@@ -336,8 +434,9 @@ def g_function(
     ages = prep.ages_gyr
     G = np.zeros((n, ages.size))
     Ph = np.zeros((n, N_PHASES))
-    # stars in composition then M_G order: neighbours touch the same isochrone points (cache reuse)
-    order = np.lexsort((obs[:, 0], c1)).astype(np.int64)
+    # stars in 0.25-dex composition bins, then 0.5-unit bins of the third observable (M_G), then the first
+    # (Teff): neighbours touch the same isochrone points (cache reuse; ~10-20 % faster than composition order)
+    order = np.lexsort((obs[:, 0], obs[:, 2] // 0.5, np.floor(c1 / 0.25))).astype(np.int64)
     _g_kernel(order, obs, inv_err, c1, inv1, c2, inv2, prep.comp_axis == "feh_afe", valid, float(n_sigma),
               window == "ellipsoid", likelihood == "segment", prep.P, prep.seg_w, prep.seg_beta, prep.seg_phase,
               prep.iso_key, prep.iso_c2, prep.iso_age_idx, prep.iso_wstep, prep.iso_lo, prep.iso_hi,
