@@ -11,6 +11,12 @@
     mwdisk config [--config FILE] [--set KEY=VALUE ...]
     mwdisk schema
     mwdisk jobscript --cluster NAME
+    mwdisk --version
+
+Bad input is refused before any work starts, with one line on stderr, ``mwdisk: error: <what>, <value>,
+<fix>``, and exit code 2 (:data:`REFUSALS`); an unexpected failure gives one line and exit code 1. ``--debug``
+shows the traceback instead. Only mwdisk's own loggers log at INFO (``-v``: DEBUG); every other library
+(fontTools, matplotlib, bokeh, distributed, ...) logs warnings and errors only.
 """
 
 from __future__ import annotations
@@ -21,9 +27,43 @@ import sys
 
 import yaml
 
-from .config import ConfigError, _jsonable, load_config
+from . import __version__
+from .config import _jsonable, check_config, load_config
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "REFUSALS", "error_line"]
+
+#: Exceptions that mean bad input (a configuration value, a file, a column, an argument): one line, exit 2.
+#: ``ConfigError``, ``SchemaError`` and ``AgeOptionError`` are ``ValueError`` subclasses.
+REFUSALS: tuple[type[BaseException], ...] = (ValueError, OSError, yaml.YAMLError)
+
+#: Loggers whose own level is INFO (``-v``: DEBUG); the root logger, so every other library, is at WARNING.
+OWN_LOGGERS = ("mwdisk",)
+#: Loggers quieter still: their warnings are not the user's concern (bokeh: "Host wildcard '*' ...").
+QUIET_LOGGERS = {"bokeh.server.util": logging.ERROR}
+
+
+def error_line(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the one line ``mwdisk: error: ...`` for an exception that ends a command."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, REFUSALS):
+        return 2, f"mwdisk: error: {text}"
+    return 1, (f"mwdisk: error: unexpected {type(exc).__name__}: {text}; rerun with --debug for the "
+               f"traceback and report it")
+
+
+def _setup_logging(verbose: bool) -> None:
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_mwdisk", False)]:
+        root.removeHandler(old)  # main() called again in one process (tests): write to the current stderr
+    h = logging.StreamHandler(sys.stderr)
+    h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"))
+    h._mwdisk = True  # type: ignore[attr-defined]
+    root.addHandler(h)
+    root.setLevel(logging.WARNING)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.INFO)
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def _common_config_args(p: argparse.ArgumentParser) -> None:
@@ -38,10 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ages, Monte-Carlo phase space, orbits and age-resolved metallicity gradients of "
                     "Milky Way disk stars (Vickers, Shen & Li 2021), on a laptop or a cluster with Dask.",
     )
+    ap.add_argument("--version", action="version", version=f"mwdisk {__version__}")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    ap.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    # the same two flags after the command (mwdisk run --debug); SUPPRESS keeps a value given before it
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="debug logging")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of an error")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    r = sub.add_parser("run", help="run the pipeline (on the built-in mock when no --catalog is given)")
+    r = sub.add_parser("run", parents=[common],
+                       help="run the pipeline (on the built-in mock when no --catalog is given)")
     r.add_argument("--catalog", metavar="DIR", help="partitioned parquet catalogue in the canonical schema")
     r.add_argument("--out", metavar="DIR", help="output folder (default: run.out, mwdisk-out)")
     r.add_argument("--cluster", metavar="NAME",
@@ -53,12 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-dask", action="store_true", help="run every partition in this process (debugging)")
     _common_config_args(r)
 
-    m = sub.add_parser("mock", help="write the built-in mock catalogue (with true_* columns)")
+    m = sub.add_parser("mock", parents=[common],
+                       help="write the built-in mock catalogue (with true_* columns)")
     m.add_argument("--n", type=int, help="number of stars (default mock.n)")
     m.add_argument("--seed", type=int, help="seed (default run.seed)")
     m.add_argument("--out", required=True, metavar="DIR")
     m.add_argument("--partitions", type=int, metavar="K")
-    m.add_argument("--isochrones", choices=["dsep", "parsec"], help="family used to make the stars")
+    m.add_argument("--isochrones", choices=["dsep", "parsec", "mist"], help="family used to make the stars")
     m.add_argument("--thin-gradient", type=float, help="dex/kpc at 1 Gyr (default -0.075)")
     m.add_argument("--thin-flattening", type=float, help="dex/kpc/Gyr (default +0.003)")
     m.add_argument("--thick-gradient", type=float, help="dex/kpc (default +0.02)")
@@ -70,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--no-dask", action="store_true")
     _common_config_args(m)
 
-    i = sub.add_parser("ingest", help="survey products (or one joined table) -> a canonical parquet catalogue")
+    i = sub.add_parser("ingest", parents=[common],
+                       help="survey products (or one joined table) -> a canonical parquet catalogue")
     i.add_argument("--out", required=True, metavar="DIR", help="folder for the catalogue (give it to run --catalog)")
     i.add_argument("--lamost", metavar="F", help="LAMOST DR5 catalogue (FITS)")
     i.add_argument("--ddpayne", metavar="F", help="DD-Payne value-added catalogue (FITS)")
@@ -82,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--no-dask", action="store_true", help="crossmatch in this process")
     _common_config_args(i)
 
-    w = sub.add_parser("sweep", help="gradients under the other potentials and (R0, v0) of the sweeps section")
+    w = sub.add_parser("sweep", parents=[common],
+                       help="gradients under the other potentials and (R0, v0) of the sweeps section")
     w.add_argument("--out", metavar="DIR", help="the run folder (default: run.out)")
     w.add_argument("--catalog", metavar="DIR", help="as given to mwdisk run (default: the built-in mock)")
     w.add_argument("--cluster", metavar="NAME")
@@ -91,30 +143,33 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--no-dask", action="store_true")
     _common_config_args(w)
 
-    v = sub.add_parser("validate", help="ages, orbits and cluster ages against real reference data (Figs. 1, 3, 4)")
+    v = sub.add_parser("validate", parents=[common],
+                       help="ages, orbits and cluster ages against real reference data (Figs. 1, 3, 4)")
     v.add_argument("--data", required=True, metavar="PATH",
                    help="data folder holding validation/ (asteroseismic-ages, apokasc3, open-clusters-ucc) and "
                         "isochrones/mist-bc-gaia")
     v.add_argument("--out", metavar="DIR", help="run folder; tables and figures go to OUT/validation")
     _common_config_args(v)
 
-    f = sub.add_parser("figures", help="redraw the figures and the report of a finished run")
+    f = sub.add_parser("figures", parents=[common],
+                       help="redraw the figures and the report of a finished run")
     f.add_argument("out", metavar="OUT", help="the run folder")
 
-    sub.add_parser("stages", help="list the stages and what each needs")
-    g = sub.add_parser("grid", help="isochrone grids")
+    sub.add_parser("stages", parents=[common], help="list the stages and what each needs")
+    g = sub.add_parser("grid", parents=[common], help="isochrone grids")
     g.add_argument("action", choices=["info"])
     g.add_argument("--isochrones", default="dsep", metavar="FAMILY", help="dsep, parsec or a path")
-    c = sub.add_parser("config", help="print the resolved configuration")
+    c = sub.add_parser("config", parents=[common], help="print the resolved configuration")
     _common_config_args(c)
-    sub.add_parser("schema", help="print the canonical catalogue columns")
-    j = sub.add_parser("jobscript", help="print the batch job script of a cluster profile")
+    sub.add_parser("schema", parents=[common], help="print the canonical catalogue columns")
+    j = sub.add_parser("jobscript", parents=[common], help="print the batch job script of a cluster profile")
     j.add_argument("--cluster", required=True, metavar="NAME")
     return ap
 
 
 def _cfg(args, extra: list[str] | None = None) -> dict:
-    return load_config(args.config, list(args.set) + (extra or []))
+    """The resolved configuration, its types and then its values' ranges and choices checked."""
+    return check_config(load_config(args.config, list(args.set) + (extra or [])))
 
 
 def _cmd_run(args) -> int:
@@ -145,7 +200,8 @@ def _cmd_ingest(args) -> int:
     ic = cfg["ingest"]
 
     def job(client):
-        from mwdisk.pipelines.crossmatch import strip_crossmatch
+        if client is not None:
+            from mwdisk.pipelines.crossmatch import strip_crossmatch
 
         return ingest_products(
             lamost=args.lamost, ddpayne=args.ddpayne, gaia=args.gaia, distances=args.distances,
@@ -157,10 +213,13 @@ def _cmd_ingest(args) -> int:
             crossmatch=strip_crossmatch(client) if client is not None else None,
         )
 
-    from mwdisk.pipelines.run import with_client
-
     # only a positional crossmatch needs workers; a user table or source_id joins run in this process
-    path = with_client(cfg, job, no_dask=args.no_dask or args.table is not None or args.gaia is None)
+    if args.no_dask or args.table is not None or args.gaia is None:
+        path = job(None)
+    else:
+        from mwdisk.pipelines.run import with_client
+
+        path = with_client(cfg, job, no_dask=False)
     print(f"canonical catalogue written to {path}; next: mwdisk run --catalog {path}")
     return 0
 
@@ -293,20 +352,23 @@ def _cmd_jobscript(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("distributed", "bokeh", "tornado", "numba", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _setup_logging(args.verbose)
     handler = {"run": _cmd_run, "mock": _cmd_mock, "sweep": _cmd_sweep, "ingest": _cmd_ingest,
                "validate": _cmd_validate, "figures": _cmd_figures, "stages": _cmd_stages, "grid": _cmd_grid,
                "config": _cmd_config, "schema": _cmd_schema, "jobscript": _cmd_jobscript}[args.command]
     try:
         return handler(args)
-    except (ConfigError, ValueError, FileNotFoundError) as exc:
-        if args.verbose:
+    except KeyboardInterrupt:
+        if args.debug:
             raise
-        print(f"mwdisk: error: {exc}", file=sys.stderr)
-        return 2
+        print("mwdisk: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one place an exception becomes the user's line
+        if args.debug:
+            raise
+        code, line = error_line(exc)
+        print(line, file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,9 +9,20 @@ at pairs only, so it is the same whatever the strips are and however the input w
 "Better" (Vickers et al. 2021, section 2.2): higher sqrt(snrg^2 + snrr^2 + snri^2); ties go to the lower
 ``obs_id``. A row with NaN SNRs counts as SNR 0. A removed row is written to ``OUT/duplicates`` with the
 ``obs_id`` of the row that beat it: nothing is lost.
+
+A shared ``source_id`` alone does not make two rows one star: rows sharing a ``source_id`` are duplicates only
+when they lie within the radius of each other, or when one of them has no position. Rows sharing a
+``source_id`` farther apart than the radius (a faulty join, or a table whose ids are not Gaia's) are different
+stars: they are kept, with a warning, and keep unique keys this way: of the rows of one ``source_id`` that
+survive de-duplication, the best (as above) keeps it, every other gets ``source_id = -obs_id`` (negative, so
+never a Gaia id, and unique because ``obs_id`` is; the original id is the input row's, found by ``obs_id``).
+This is decided within a strip and its margin; rows of one ``source_id`` in different declination strips are
+not compared (see :func:`deduplicate`).
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import pandas as pd
@@ -20,6 +31,8 @@ from scipy.spatial import cKDTree
 from .schema import TRUTH_PREFIX, quality_flags
 
 __all__ = ["snr_total", "dec_histogram", "strip_edges", "split_to_strips", "deduplicate", "finalize_partition"]
+
+logger = logging.getLogger(__name__)
 
 CORE = "_core"
 STRIP = "_strip"
@@ -93,7 +106,13 @@ def deduplicate(df: pd.DataFrame, radius_arcsec: float = 5.0) -> tuple[pd.DataFr
     """Split a strip (core + margin rows) into its kept core rows and its removed core rows.
 
     A core row is removed when another row (core or margin) within ``radius_arcsec``, or with the same
-    ``source_id``, is better (higher total SNR; ties: lower ``obs_id``). Removed rows get ``dup_of_obs_id``.
+    ``source_id`` where either row has no position, is better (higher total SNR; ties: lower ``obs_id``).
+    Removed rows get ``dup_of_obs_id``.
+
+    Rows sharing a ``source_id`` farther apart than the radius are kept as separate stars, with a warning
+    naming the ``source_id``: the best keeps it, every other one gets ``source_id = -obs_id`` (see the module
+    docstring). Only the rows of this strip and its margin are compared, so rows of one ``source_id`` in
+    different strips keep their ``source_id``; a global check belongs to the orchestration.
     """
     core = df[CORE].to_numpy(bool) if CORE in df.columns else np.ones(len(df), bool)
     snr = snr_total(df)
@@ -115,16 +134,36 @@ def deduplicate(df: pd.DataFrame, radius_arcsec: float = 5.0) -> tuple[pd.DataFr
             a, b = idx[pairs[:, 0]], idx[pairs[:, 1]]
             np.minimum.at(best_rank, a, rank[b])
             np.minimum.at(best_rank, b, rank[a])
-    # same source_id anywhere in the strip
-    s = pd.Series(rank).groupby(sid).transform("min").to_numpy()
-    best_rank = np.minimum(best_rank, s)
+    # same source_id where a position is missing: nothing says the rows are apart, so they are one star
+    big = np.iinfo(np.int64).max
+    by_sid = pd.Series(rank).groupby(sid)
+    s_all = by_sid.transform("min").to_numpy()
+    s_nopos = pd.Series(np.where(ok, big, rank)).groupby(sid).transform("min").to_numpy()
+    best_rank = np.minimum(best_rank, np.where(ok, s_nopos, s_all))
 
     removed = core & (best_rank < rank)
     kept = core & ~removed
     winner = order[best_rank]  # row index of the best neighbour
     dups = df[removed].copy()
     dups["dup_of_obs_id"] = oid[winner[removed]]
-    return df[kept].drop(columns=[CORE], errors="ignore"), dups.drop(columns=[CORE], errors="ignore")
+    out = df[kept].drop(columns=[CORE], errors="ignore")
+    # survivors (core or margin) that share a source_id are stars farther apart than the radius
+    alive = best_rank == rank
+    first = pd.Series(np.where(alive, rank, big)).groupby(sid).transform("min").to_numpy()
+    rekey = kept & (rank != first)
+    if rekey.any():
+        new_sid = sid.copy()
+        new_sid[rekey] = -oid[rekey]
+        out = out.assign(source_id=new_sid[kept])
+        shared = np.unique(sid[rekey])
+        n_rows = int((alive & np.isin(sid, shared)).sum())
+        logger.warning(
+            "%d source_id(s) (e.g. %d) are shared by %d rows farther apart than the %.3g arcsec "
+            "de-duplication radius: kept as separate stars; all but the best of each got "
+            "source_id = -obs_id. Check the join that gave these rows their source_id.",
+            len(shared), int(shared[0]), n_rows, radius_arcsec,
+        )
+    return out, dups.drop(columns=[CORE], errors="ignore")
 
 
 def finalize_partition(df: pd.DataFrame) -> pd.DataFrame:

@@ -27,6 +27,7 @@ __all__ = [
     "QualityFlag",
     "SchemaError",
     "validate_catalog",
+    "out_of_limits",
     "quality_flags",
     "TRUTH_PREFIX",
     "drop_truth",
@@ -41,7 +42,11 @@ class Column:
     """One canonical column.
 
     ``kind`` is ``"int"``, ``"float"`` or ``"str"``; ``lo``/``hi`` are hard physical limits (a value outside
-    them means the file is wrong, not the star); ``nonneg`` marks errors and SNRs.
+    them means the file is wrong, not the star: a wrong unit, a sentinel such as -9999, a swapped column);
+    ``nonneg`` marks errors and SNRs. The limits are generous on purpose: [Fe/H] in [-10, 2] (the most
+    iron-poor stars known are near -7), [alpha/Fe] in [-2, 2], log g in [-2, 10] (white dwarfs reach 9),
+    Teff in [1000, 300000] K, G, BP, RP in [-5, 30] mag, |parallax| <= 1000 mas (Proxima Cen: 768),
+    |proper motion| <= 20000 mas/yr (Barnard's star: 10400), |RV| <= 3000 km/s (hypervelocity stars: ~1000).
     """
 
     name: str
@@ -78,28 +83,29 @@ _COLUMNS: list[Column] = [
     _c("dec_deg", "float", "deg", "declination (ICRS, J2016.0)", lo=-90.0, hi=90.0),
     _c("ra_error_mas", "float", "mas", "Gaia ra_error (already times cos dec)", nonneg=True),
     _c("dec_error_mas", "float", "mas", "Gaia dec_error", nonneg=True),
-    _c("parallax_mas", "float", "mas", "Gaia parallax"),
+    _c("parallax_mas", "float", "mas", "Gaia parallax", lo=-1000.0, hi=1000.0),
     _c("parallax_error_mas", "float", "mas", "Gaia parallax_error", nonneg=True),
-    _c("pmra_masyr", "float", "mas/yr", "Gaia pmra (includes cos dec)"),
+    _c("pmra_masyr", "float", "mas/yr", "Gaia pmra (includes cos dec)", lo=-20000.0, hi=20000.0),
     _c("pmra_error_masyr", "float", "mas/yr", "Gaia pmra_error", nonneg=True),
-    _c("pmdec_masyr", "float", "mas/yr", "Gaia pmdec"),
+    _c("pmdec_masyr", "float", "mas/yr", "Gaia pmdec", lo=-20000.0, hi=20000.0),
     _c("pmdec_error_masyr", "float", "mas/yr", "Gaia pmdec_error", nonneg=True),
     *[_c(n, "float", "", f"Gaia {n}", lo=-1.0, hi=1.0) for n in CORRELATION_COLUMNS],
-    _c("g_mag", "float", "mag", "Gaia phot_g_mean_mag"),
-    _c("bp_mag", "float", "mag", "Gaia phot_bp_mean_mag"),
-    _c("rp_mag", "float", "mag", "Gaia phot_rp_mean_mag"),
+    _c("g_mag", "float", "mag", "Gaia phot_g_mean_mag", lo=-5.0, hi=30.0),
+    _c("bp_mag", "float", "mag", "Gaia phot_bp_mean_mag", lo=-5.0, hi=30.0),
+    _c("rp_mag", "float", "mag", "Gaia phot_rp_mean_mag", lo=-5.0, hi=30.0),
     _c("dist_med_pc", "float", "pc", "Bailer-Jones (2021) r_med_geo", nonneg=True),
     _c("dist_lo_pc", "float", "pc", "Bailer-Jones r_lo_geo (16th percentile)", nonneg=True),
     _c("dist_hi_pc", "float", "pc", "Bailer-Jones r_hi_geo (84th percentile)", nonneg=True),
-    _c("rv_kms", "float", "km/s", "line-of-sight velocity (LAMOST or Gaia); NaN where none"),
+    _c("rv_kms", "float", "km/s", "line-of-sight velocity (LAMOST or Gaia); NaN where none", lo=-3000.0,
+       hi=3000.0),
     _c("rv_error_kms", "float", "km/s", "its error", nonneg=True),
-    _c("teff_k", "float", "K", "effective temperature (DD-Payne)", lo=0.0),
+    _c("teff_k", "float", "K", "effective temperature (DD-Payne)", lo=1000.0, hi=300000.0),
     _c("teff_err_k", "float", "K", "its error", nonneg=True),
-    _c("logg", "float", "dex", "surface gravity log10(g / cm s^-2)"),
+    _c("logg", "float", "dex", "surface gravity log10(g / cm s^-2)", lo=-2.0, hi=10.0),
     _c("logg_err", "float", "dex", "its error", nonneg=True),
-    _c("feh", "float", "dex", "[Fe/H]"),
+    _c("feh", "float", "dex", "[Fe/H]", lo=-10.0, hi=2.0),
     _c("feh_err", "float", "dex", "its error", nonneg=True),
-    _c("afe", "float", "dex", "[alpha/Fe]"),
+    _c("afe", "float", "dex", "[alpha/Fe]", lo=-2.0, hi=2.0),
     _c("afe_err", "float", "dex", "its error", nonneg=True),
     _c("snr_g", "float", "", "LAMOST snrg", nonneg=True),
     _c("snr_r", "float", "", "LAMOST snrr", nonneg=True),
@@ -144,12 +150,40 @@ def _kind_ok(series: pd.Series, kind: str) -> bool:
     return True
 
 
+def out_of_limits(col: Column, values) -> tuple[np.ndarray, str]:
+    """Which ``values`` break the hard limits of ``col`` (NaN never does, infinity always does), and the rule.
+
+    Examples
+    --------
+    >>> bad, rule = out_of_limits(CATALOG_COLUMNS["feh"], [0.1, 12.0, float("nan")])
+    >>> bad.tolist(), rule
+    ([False, True, False], 'finite and in [-10, 2]')
+    """
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(v)
+        rule = "finite"
+        if col.nonneg:
+            bad |= v < 0
+            rule = "finite and >= 0"
+        if col.lo is not None:
+            bad |= v < col.lo
+            rule = f"finite and >= {col.lo:g}"
+        if col.hi is not None:
+            bad |= v > col.hi
+            rule = (f"finite and in [{col.lo:g}, {col.hi:g}]" if col.lo is not None
+                    else f"finite and <= {col.hi:g}")
+    return bad, rule
+
+
 def validate_catalog(df: pd.DataFrame, where: str = "catalogue") -> None:
     """Refuse a malformed catalogue before any work starts.
 
     Checks: every required column is present; dtypes are numeric where they must be (``obs_id`` and
-    ``source_id`` integer); no value lies outside its hard limits (dec in [-90, 90], ra in [0, 360],
-    correlations in [-1, 1], errors and SNRs non-negative); ``obs_id`` is unique. NaNs are allowed: they are
+    ``source_id`` integer); no value is infinite or outside its hard limits (:func:`out_of_limits`: dec in
+    [-90, 90], ra in [0, 360], correlations in [-1, 1], errors and SNRs non-negative, [Fe/H], log g, Teff,
+    magnitudes, parallax, proper motions and RV within generous physical bounds, see :class:`Column`);
+    ``obs_id`` is unique. NaNs are allowed: they are
     bad stars, flagged by :func:`quality_flags`, not a bad file.
 
     Parameters
@@ -186,17 +220,7 @@ def validate_catalog(df: pd.DataFrame, where: str = "catalogue") -> None:
         if len(s) == 0 or col.kind != "float":
             continue
         v = s.to_numpy(dtype=float, na_value=np.nan)
-        bad = np.zeros(len(v), bool)
-        rule = ""
-        if col.nonneg:
-            bad |= v < 0
-            rule = ">= 0"
-        if col.lo is not None:
-            bad |= v < col.lo
-            rule = f">= {col.lo:g}"
-        if col.hi is not None:
-            bad |= v > col.hi
-            rule = f"in [{col.lo:g}, {col.hi:g}]" if col.lo is not None else f"<= {col.hi:g}"
+        bad, rule = out_of_limits(col, v)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             oid = df["obs_id"].iloc[i] if "obs_id" in df.columns else i

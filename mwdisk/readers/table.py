@@ -17,6 +17,12 @@ table in messages::
     fill:
       afe: 0.05
 
+Every value is checked before the catalogue is written, by the same rules as any catalogue
+(:func:`mwdisk.schema.validate_catalog`: ranges, infinities, unique ``obs_id``): text in a numeric column
+(other than an empty cell or a NaN/null spelling) is refused naming the cell, not read as NaN; a constant or a
+``fill`` value outside the column's limits, or a constant id, is refused when the map is loaded; an
+expression that does not parse, or names a column the table lacks, is refused from the header alone.
+
 Required (no default exists): ``source_id, ra_deg, dec_deg, parallax_mas, pmra_masyr, pmdec_masyr, g_mag,
 teff_k, logg, feh``. ``obs_id`` defaults to the row number (1, 2, ...). Missing ``rv_kms``, ``bp_mag``,
 ``rp_mag`` are NaN (no RV: no orbit, flagged ``NO_RV`` at ingest).
@@ -49,8 +55,9 @@ from __future__ import annotations
 
 import difflib
 import enum
+import io
 import logging
-import re
+import tokenize
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -58,11 +65,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..schema import CATALOG_COLUMNS, CORRELATION_COLUMNS, SchemaError
-from ._io import column_names, read_columns, to_float, to_int64
+from ..schema import CATALOG_COLUMNS, CORRELATION_COLUMNS, SchemaError, out_of_limits, validate_catalog
+from ._io import column_names, read_columns, to_int64
 
-__all__ = ["FilledFlag", "DEFAULT_FILL", "UNIT_FACTORS", "REQUIRED_MAPPED", "load_column_map", "check_table",
-           "read_table", "fill_missing", "astrometric_error_from_g"]
+__all__ = ["FilledFlag", "DEFAULT_FILL", "UNIT_FACTORS", "REQUIRED_MAPPED", "EXPR_FUNCTIONS", "NULL_TEXT",
+           "load_column_map", "check_table", "check_fill", "read_table", "fill_missing",
+           "astrometric_error_from_g"]
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +146,80 @@ def astrometric_error_from_g(g_mag: np.ndarray, kind: str) -> np.ndarray:
     return np.where(np.isfinite(g), out, np.nan)
 
 
+#: functions and words a column-map expression may use besides column names (pandas ``eval``)
+EXPR_FUNCTIONS = frozenset({
+    "sin", "cos", "tan", "exp", "log", "log10", "expm1", "log1p", "sqrt", "sinh", "cosh", "tanh", "arcsin",
+    "arccos", "arctan", "arccosh", "arcsinh", "arctanh", "arctan2", "abs", "floor", "ceil",
+    "and", "or", "not", "True", "False",
+})
+
+#: text a numeric cell may hold for "no value" (compared stripped and lower-cased)
+NULL_TEXT = frozenset({"", "nan", "null", "none", "na", "n/a", "--"})
+
+#: fill key -> the canonical column whose limits its value must respect
+_FILL_COLUMN = {
+    "pos_error_mas": "ra_error_mas", "parallax_error_mas": "parallax_error_mas",
+    "pm_error_masyr": "pmra_error_masyr", "correlation": "ra_dec_corr", "teff_err_k": "teff_err_k",
+    "logg_err": "logg_err", "feh_err": "feh_err", "afe": "afe", "afe_err": "afe_err", "snr": "snr_g",
+    "rv_error_kms": "rv_error_kms",
+}
+_FILL_CHOICES = {"astrometry_errors": ("gaia_edr3_g", "constant"), "distance": ("inverse_parallax", "none")}
+
+
+def _expr_names(expr: str, where: str, key: str) -> list[str]:
+    """The names an expression uses (numbers, operators, strings skipped); refuses what does not tokenize."""
+    try:
+        toks = list(tokenize.generate_tokens(io.StringIO(str(expr)).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
+        raise SchemaError(
+            f"{where}: expression {expr!r} for {key!r} does not parse ({exc.args[0]}); write it with your "
+            f"column names, numbers, + - * / ** ( ), e.g. {{expr: \"parallax / parallax_over_error\"}}"
+        ) from None
+    return list(dict.fromkeys(t.string for t in toks if t.type == tokenize.NAME))
+
+
+def check_fill(fill: Mapping, where: str) -> None:
+    """Refuse an unknown fill key, a fill value outside its column's limits, or an unknown fill choice."""
+    bad = set(fill) - set(DEFAULT_FILL)
+    if bad:
+        raise SchemaError(f"{where}: unknown fill key(s) {sorted(bad)}; known: {sorted(DEFAULT_FILL)}")
+    for k, v in fill.items():
+        if k in _FILL_CHOICES:
+            if v not in _FILL_CHOICES[k]:
+                raise SchemaError(f"{where}: fill {k}: {v!r} is not one of {', '.join(_FILL_CHOICES[k])}; "
+                                  f"default {DEFAULT_FILL[k]!r}")
+        elif k == "snr_from_g":
+            if not isinstance(v, bool):
+                raise SchemaError(f"{where}: fill snr_from_g: {v!r} must be true or false")
+        else:
+            col = CATALOG_COLUMNS[_FILL_COLUMN[k]]
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise SchemaError(f"{where}: fill {k}: {v!r} must be a number (default {DEFAULT_FILL[k]!r})")
+            bad_v, rule = out_of_limits(col, [v])
+            if bad_v[0] or v != v:
+                raise SchemaError(
+                    f"{where}: fill {k}: {v!r} is out of range; give a value "
+                    f"{rule.replace('finite and ', '')} ({col.description}, unit {col.unit or 'none'}; "
+                    f"default {DEFAULT_FILL[k]!r})"
+                )
+
+
+def _check_constant(key: str, value: Any, where: str) -> None:
+    col = CATALOG_COLUMNS[key]
+    if col.kind == "int":
+        raise SchemaError(
+            f"{where}: {key}: {value!r} is a constant, but {key!r} is an id that every row needs its own "
+            f"of; map it to a column of your table (obs_id may be left out: rows are numbered)"
+        )
+    bad, rule = out_of_limits(col, [float(value)])
+    if bad[0]:
+        raise SchemaError(
+            f"{where}: constant {key}: {value!r} is out of range; give a value "
+            f"{rule.replace('finite and ', '')} ({col.description}, unit {col.unit or 'none'}) or map {key!r} "
+            f"to a column of your table"
+        )
+
+
 def _product(m: Mapping, path) -> str:
     return str(m.get("product") or f"user table (column map {path})")
 
@@ -171,13 +253,17 @@ def load_column_map(path: str | Path) -> dict:
                 if unit not in UNIT_FACTORS.get(want, {}):
                     raise SchemaError(f"column map {p}: unit {unit!r} of {key!r} cannot be converted to "
                                       f"{want!r}; known: {sorted(UNIT_FACTORS.get(want, {}))}")
+            if "expr" in spec:
+                _expr_names(spec["expr"], f"column map {p}", key)
         elif not isinstance(spec, (str, int, float)) or isinstance(spec, bool):
             raise SchemaError(f"column map {p}: {key!r} -> {spec!r} must be a column name, a number, "
                               f"{{column: NAME, unit: UNIT}} or {{expr: ...}}")
+        elif not isinstance(spec, str):
+            _check_constant(key, spec, f"column map {p}")
     fill = m.get("fill") or {}
-    bad = set(fill) - set(DEFAULT_FILL)
-    if bad:
-        raise SchemaError(f"column map {p}: unknown fill key(s) {sorted(bad)}; known: {sorted(DEFAULT_FILL)}")
+    if not isinstance(fill, Mapping):
+        raise SchemaError(f"column map {p}: 'fill:' must be a mapping of fill key -> value, got {fill!r}")
+    check_fill(fill, f"column map {p}")
     return dict(m)
 
 
@@ -187,9 +273,47 @@ def _source_columns(spec: Any, header: list[str]) -> list[str]:
     if isinstance(spec, Mapping) and "column" in spec:
         return [spec["column"]]
     if isinstance(spec, Mapping) and "expr" in spec:
-        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(spec["expr"])))
+        words = set(_expr_names(spec["expr"], "column map", "expression"))
         return [h for h in header if h in words]
     return []
+
+
+def _eval_expr(frame: pd.DataFrame, expr: str, where: str, key: str) -> np.ndarray:
+    """``frame.eval(expr)`` as a float array of one value per row; any failure is one clear SchemaError."""
+    try:
+        res = frame.eval(str(expr))
+    except Exception as exc:  # pandas raises SyntaxError, NameError, TypeError, ValueError, ... by case
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        raise SchemaError(
+            f"{where}: expression {expr!r} for {key!r} cannot be evaluated ({msg}); write it with your "
+            f"column names, numbers, + - * / ** ( ) and functions such as sqrt or log10"
+        ) from None
+    if isinstance(res, pd.DataFrame) or np.ndim(res) > 1:
+        raise SchemaError(f"{where}: expression {expr!r} for {key!r} gives a table, not one value per row; "
+                          f"write a formula, not an assignment")
+    v = pd.to_numeric(pd.Series(np.broadcast_to(np.asarray(res), (len(frame),))), errors="coerce")
+    return v.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _numeric(s: pd.Series, path, name: str, key: str, product: str) -> np.ndarray:
+    """Column ``name`` as float64; refuses text that is neither a number nor a null (:data:`NULL_TEXT`)."""
+    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        return v
+    text = s.astype("string").str.strip().str.lower()
+    null = s.isna().to_numpy() | text.isin(NULL_TEXT).fillna(True).to_numpy(bool)
+    bad = np.isnan(v) & ~null
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        col = CATALOG_COLUMNS.get(key)
+        what = f" ({col.description}, unit {col.unit or 'none'})" if col is not None else ""
+        raise SchemaError(
+            f"{path}: column {name!r} (mapped to {key!r} by the {product}) holds the text "
+            f"{s.iloc[i]!r} in data row {i + 1} ({int(bad.sum())} such rows), where a number{what} is "
+            f"needed; correct or empty these cells (an empty cell is a missing value) or map {key!r} to "
+            f"another column"
+        )
+    return v
 
 
 def check_table(path: str | Path, column_map: str | Path | Mapping) -> dict:
@@ -217,8 +341,22 @@ def check_table(path: str | Path, column_map: str | Path | Mapping) -> dict:
                 near = difflib.get_close_matches(c, header, n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
                 raise SchemaError(f"{path}: missing column {c!r}{hint}, mapped to {key!r} by the {product}")
-        if isinstance(spec, Mapping) and "expr" in spec and not _source_columns(spec, header):
-            raise SchemaError(f"{path}: expression {spec['expr']!r} for {key!r} names no column of the file")
+        if isinstance(spec, Mapping) and "expr" in spec:
+            expr = str(spec["expr"])
+            names = _expr_names(expr, str(path), key)
+            unknown = [w for w in names if w not in hs and w not in EXPR_FUNCTIONS]
+            if unknown:
+                near = difflib.get_close_matches(unknown[0], header, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise SchemaError(
+                    f"{path}: expression {expr!r} for {key!r} names {unknown[0]!r}{hint}, which is neither a "
+                    f"column of the file nor a function; fix the expression in the column map"
+                )
+            srcs = _source_columns(spec, header)
+            if not srcs:
+                raise SchemaError(f"{path}: expression {expr!r} for {key!r} names no column of the file")
+            # the syntax, before any row is read
+            _eval_expr(pd.DataFrame({c: np.zeros(1) for c in srcs}), expr, f"{path}", key)
     return m
 
 
@@ -240,6 +378,7 @@ def read_table(path: str | Path, column_map: str | Path | Mapping, fill: Mapping
         Every canonical column plus ``filled_flags`` (int32, :class:`FilledFlag` bits).
     """
     m = check_table(path, column_map)
+    product = _product(m, column_map if not isinstance(column_map, Mapping) else "given")
     header = column_names(path)
     cols = m["columns"]
     need = sorted({c for spec in cols.values() for c in _source_columns(spec, header)})
@@ -248,20 +387,22 @@ def read_table(path: str | Path, column_map: str | Path | Mapping, fill: Mapping
     for key, spec in cols.items():
         col = CATALOG_COLUMNS[key]
         if isinstance(spec, (int, float)) and not isinstance(spec, str):
+            _check_constant(key, spec, product)
             out[key] = np.full(len(raw), float(spec)) if col.kind == "float" else np.full(len(raw), int(spec))
             continue
         name = spec if isinstance(spec, str) else spec.get("column")
         if col.kind == "int":
             if name is None:
                 raise SchemaError(f"{path}: {key!r} is an id and must map to a column, not an expression")
-            out[key] = to_int64(raw[name], path, name, _product(m, "given"))
+            out[key] = to_int64(raw[name], path, name, product)
             continue
         if name is not None:
-            v = to_float(raw[name])
+            v = _numeric(raw[name], path, name, key, product)
         else:
             srcs = _source_columns(spec, header)
-            num = raw[srcs].apply(pd.to_numeric, errors="coerce").astype("float64")
-            v = pd.to_numeric(num.eval(str(spec["expr"])), errors="coerce").to_numpy(float)
+            num = pd.DataFrame({c: _numeric(raw[c], path, c, key, product) for c in srcs})
+            with np.errstate(all="ignore"):
+                v = _eval_expr(num, str(spec["expr"]), str(path), key)
         unit = spec.get("unit") if isinstance(spec, Mapping) else None
         if unit is not None:
             v = v * UNIT_FACTORS[col.unit][unit]
@@ -274,12 +415,16 @@ def read_table(path: str | Path, column_map: str | Path | Mapping, fill: Mapping
             logger.warning("%s: no %s mapped; NaN for every star", path, c)
             out[c] = np.nan
     f = dict(DEFAULT_FILL)
-    f.update(fill or {})
+    if fill:
+        check_fill(fill, "fill defaults")
+        f.update(fill)
     f.update(m.get("fill") or {})
     out, flags = fill_missing(out, f)
     out["filled_flags"] = flags
     order = [c for c in CATALOG_COLUMNS if c in out.columns] + ["filled_flags"]
-    return out[order]
+    out = out[order]
+    validate_catalog(out, where=f"{path} (read through the {product})")
+    return out
 
 
 def fill_missing(df: pd.DataFrame, fill: Mapping | None = None) -> tuple[pd.DataFrame, np.ndarray]:
