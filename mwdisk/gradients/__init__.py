@@ -21,6 +21,10 @@ error-expanded ages, :mod:`~mwdisk.gradients.groups` the reduction, :mod:`~mwdis
 3. :func:`gradient_table` fits every bin and writes the rows of ``OUT/gradients.csv``;
    :func:`trend_table` fits the trends and writes the rows of ``OUT/trends.csv``.
 
+Beside this binned method (the paper's), :mod:`~mwdisk.gradients.law` fits the gradient-age law by likelihood
+over each star's whole G function (issue 19): no binning by modal age, so no star moves between bins; its
+per-partition step returns exact integer sums, so the fit is the same for any partitioning.
+
 Error-expanded ages (the x error bars): each member's age is drawn ``n_draws`` times from its G function
 (the linearly interpolated G on the isochrone age grid, used as a density in linear age; inverse CDF), with
 uniforms from :mod:`mwdisk.rng` keyed by (seed, source_id, draw number), so a star's draws do not depend on
@@ -40,10 +44,11 @@ array([-1,  0,  1,  8, -1])
 
 from __future__ import annotations
 
-from . import bins, expansion, groups, tables
+from . import bins, expansion, groups, law, tables
 from .bins import *  # noqa: F403  (the public names of each module, listed in its __all__)
 from .expansion import *  # noqa: F403
 from .groups import *  # noqa: F403
+from .law import *  # noqa: F403
 from .tables import *  # noqa: F403
 
-__all__ = [*bins.__all__, *expansion.__all__, *groups.__all__, *tables.__all__]
+__all__ = [*bins.__all__, *expansion.__all__, *groups.__all__, *law.__all__, *tables.__all__]
