@@ -9,11 +9,15 @@
       extinction/ ages/ phasespace/ orbits/         the same, for the run's default frame and potential
       duplicates/part-*.parquet   rows removed by de-duplication (nothing is lost)
       sweeps/<variant>/<stage>/   other potentials / (R0, v0) frames, in the same form
-      _state/<variant>/<stage>/part-00000.json    done markers (outside the data folders)
+      _state/<variant>/<stage>/part-00000.json    done marker of a partition (outside the data folders)
+      _state/<stage>.json         done marker of a finished stage, with its cache key (a sweep variant's:
+                                  _state/<variant>/<stage>.json); ingest's also holds n_partitions
+      _state/run.lock             held (flock) by the run writing to OUT: a second run is refused
       _work/                      scratch of the ingest shuffle
 
 A partition's parquet file is written to a temporary name and renamed into place, and its done marker is
-written after it, so a run killed at any moment leaves either a finished partition or none.
+written after it, so a run killed at any moment leaves either a finished partition or none. A stage's marker
+is removed when it starts recomputing and written after its last partition.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ class Variant:
 class RunLayout:
     """Paths of one run folder. A stage's folder depends on whether the variant touches what it depends on."""
 
-    def __init__(self, out: str | Path, default: Variant):
+    def __init__(self, out: str | Path, default: Variant | None = None):
         self.out = Path(out)
         self.default = default
 
@@ -69,6 +73,8 @@ class RunLayout:
         """``default`` when the stage's inputs do not change in this variant, else the variant's label."""
         if variant is None:
             return DEFAULT_VARIANT
+        if self.default is None:
+            raise ValueError("RunLayout.variant_label needs the run's default variant (RunLayout(out, default))")
         changed = False
         if "frame" in depends and (variant.R0_kpc, variant.vcirc_kms) != (self.default.R0_kpc, self.default.vcirc_kms):
             changed = True
@@ -82,7 +88,22 @@ class RunLayout:
         return self.out / "sweeps" / label / stage
 
     def marker(self, stage: str, i: int, label: str = DEFAULT_VARIANT) -> Path:
-        return self.out / "_state" / label / stage / f"part-{i:05d}.json"
+        """Done marker of partition ``i`` of ``stage``."""
+        return self.state / label / stage / f"part-{i:05d}.json"
+
+    def stage_marker(self, stage: str, label: str = DEFAULT_VARIANT) -> Path:
+        """Done marker of the whole stage (its cache key)."""
+        if label == DEFAULT_VARIANT:
+            return self.state / f"{stage}.json"
+        return self.state / label / f"{stage}.json"
+
+    @property
+    def state(self) -> Path:
+        return self.out / "_state"
+
+    @property
+    def lock(self) -> Path:
+        return self.state / "run.lock"
 
     def partition_file(self, stage: str, i: int, label: str = DEFAULT_VARIANT) -> Path:
         return self.stage_dir(stage, label) / part_name(i)
@@ -93,7 +114,7 @@ class RunLayout:
 
     def n_partitions(self) -> int:
         """Number of ingest partitions (the unit every later per-star stage works in)."""
-        meta = self.out / "_state" / "ingest.json"
+        meta = self.stage_marker("ingest")
         if not meta.is_file():
             raise FileNotFoundError(f"{meta} is missing: run the ingest stage first (mwdisk run --until ingest)")
         return int(json.loads(meta.read_text())["n_partitions"])

@@ -12,7 +12,6 @@ fitted whole, so 1 or 7 partitions and any number of shards give bit-identical t
 
 from __future__ import annotations
 
-import json
 import logging
 import operator
 import time
@@ -20,10 +19,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from mwdisk.layout import RunLayout, Variant, atomic_write_text, part_name
+from mwdisk.layout import RunLayout, Variant, part_name
 from mwdisk.partitions.gradients import CUT_STEPS, PartitionReduction, gradients_partition
-from mwdisk.stages import STAGES, default_variant, read_partition_inputs, stage_hash, write_partition
+from mwdisk.stages import (
+    clear_stage_marker,
+    default_variant,
+    input_keys,
+    read_partition_inputs,
+    read_stage_marker,
+    stage_key,
+    stage_params,
+    variant_label,
+    write_partition,
+    write_stage_marker,
+)
 
+from .executor import as_executor
 from .progress import track
 
 __all__ = ["run_gradients", "reduce_variant", "write_tables", "n_reduce_shards"]
@@ -37,11 +48,16 @@ def _selected_dirs(layout: RunLayout, label: str) -> tuple[Path, Path]:
 
 
 def _partition_task(i: int, out: str, cfg: dict, variant: Variant) -> PartitionReduction:
-    layout = RunLayout(out, default_variant(cfg))
-    df = read_partition_inputs(layout, "gradients", i, variant)
-    red = gradients_partition(df, cfg, variant.potential, variant.R0_kpc, variant.vcirc_kms,
-                              cfg["run"]["isochrones"])
-    label = layout.variant_label(variant, STAGES["gradients"].depends)
+    """Cuts, selections and age-bin groups of partition ``i``; its per-star table written (parquet, FITS).
+
+    The partition function sees the stage's parameters only (``cfg`` is for the files' metadata).
+    """
+    layout = RunLayout(out)
+    df = read_partition_inputs(layout, "gradients", i, variant, cfg)
+    p = stage_params("gradients", cfg, variant)
+    red = gradients_partition(df, p, p["run"]["potential"], p["frame"]["R0_kpc"], p["frame"]["vcirc_kms"],
+                              p["run"]["isochrones"])
+    label = variant_label("gradients", cfg, variant)
     pq_dir, fits_dir = _selected_dirs(layout, label)
     write_partition(red.selected, pq_dir / part_name(i), cfg, "gradients")
     _write_fits(red.selected, fits_dir / part_name(i).replace(".parquet", ".fits"))
@@ -67,7 +83,7 @@ def _merge(a: PartitionReduction, b: PartitionReduction) -> PartitionReduction:
 def _fit_groups(groups: dict, cfg: dict) -> pd.DataFrame:
     from mwdisk.gradients import error_model_order, gradient_table
 
-    g = cfg["gradients"]
+    g = stage_params("gradients", cfg)["gradients"]
     return gradient_table(groups, min_members=int(g["min_stars"]),
                           error_models=error_model_order(g["error_model"]),
                           n_pass=int(g["scatter_passes"]), percentiles=tuple(g["age_err_percentiles"]))
@@ -76,7 +92,7 @@ def _fit_groups(groups: dict, cfg: dict) -> pd.DataFrame:
 def _trends(grads: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     from mwdisk.gradients import trend_table
 
-    g = cfg["gradients"]
+    g = stage_params("gradients", cfg)["gradients"]
     return trend_table(grads, min_members=int(g["min_stars"]), trend_age=g["trend_age"])
 
 
@@ -111,22 +127,25 @@ def _tree(client, level: list, merge):
 
 def n_reduce_shards(cfg: dict, n_workers: int) -> int:
     """Shards of the gradient reduction: ``gradients.reduce_shards``, or with 0 one per worker (1 to 32)."""
-    n = int(cfg["gradients"]["reduce_shards"])
+    n = int(stage_params("gradients", cfg)["gradients"]["reduce_shards"])
     if n < 0:
         raise ValueError(f"gradients.reduce_shards = {n}; use 0 (one per worker) or a positive number")
     return n if n > 0 else min(max(int(n_workers), 1), 32)
 
 
 def reduce_variant(client, cfg: dict, out: Path, variant: Variant) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Gradients, trends and cut counts of one (frame, potential) variant."""
-    layout = RunLayout(out, default_variant(cfg))
+    """Gradients, trends and cut counts of one (frame, potential) variant.
+
+    ``client``: a ``distributed.Client``, or ``None`` to reduce in this process.
+    """
+    ex = as_executor(client)
+    layout = RunLayout(out)
     n = layout.n_partitions()
-    label = layout.variant_label(variant, STAGES["gradients"].depends)
+    label = variant_label("gradients", cfg, variant)
     desc = "gradients" if label == "default" else f"gradients [{label}]"
-    if client is None:
+    if ex.in_process:
         red = None
-        for i in track(range(n), n, desc):
-            r = _partition_task(i, str(out), cfg, variant)
+        for r in track(ex.map(_partition_task, range(n), out=str(out), cfg=cfg, variant=variant), n, desc):
             red = r if red is None else _merge(red, r)
         grads, trends = _fit(red, cfg)
         return grads, trends, red.counts
@@ -134,7 +153,8 @@ def reduce_variant(client, cfg: dict, out: Path, variant: Variant) -> tuple[pd.D
 
     from mwdisk.gradients import concat_gradient_tables
 
-    n_shards = n_reduce_shards(cfg, len(client.nthreads()))
+    client = ex.client
+    n_shards = n_reduce_shards(cfg, ex.n_workers())
     futures = client.map(_sharded_task, range(n), out=str(out), cfg=cfg, variant=variant, n_shards=n_shards,
                          pure=False)
     for _ in track(as_completed(futures), n, desc):
@@ -173,21 +193,25 @@ def write_tables(out: Path, grads: pd.DataFrame, trends: pd.DataFrame, counts: d
 
 def run_gradients(client, name: str, cfg: dict, out: str | Path, variant: Variant | None = None,
                   force: bool = False) -> dict:
-    """The gradients stage for the run's default variant (or ``variant``): tables in OUT."""
+    """The gradients stage for the run's default variant (or ``variant``): tables in OUT.
+
+    ``client``: a ``distributed.Client``, or ``None`` to run in this process.
+    """
     out = Path(out)
-    layout = RunLayout(out, default_variant(cfg))
+    layout = RunLayout(out)
     variant = variant or default_variant(cfg)
-    label = layout.variant_label(variant, STAGES["gradients"].depends)
-    marker = layout.out / "_state" / label / "gradients.json"
-    digest = stage_hash("gradients", cfg, variant)
-    if not force and marker.is_file() and json.loads(marker.read_text()).get("hash") == digest \
-            and (out / "gradients.csv").is_file():
+    label = variant_label("gradients", cfg, variant)
+    digest = stage_key("gradients", stage_params("gradients", cfg, variant),
+                       input_keys(layout, "gradients", cfg, variant))
+    marker = read_stage_marker(layout, "gradients", label)
+    if not force and marker is not None and marker.get("key") == digest and (out / "gradients.csv").is_file():
         logger.info("gradients: already done, skipped")
         return {"stage": "gradients", "variant": label, "computed": 0, "seconds": 0.0}
     t0 = time.time()
+    clear_stage_marker(layout, "gradients", label)
     grads, trends, counts = reduce_variant(client, cfg, out, variant)
     write_tables(out, grads, trends, counts if label == "default" else None)
     dt = time.time() - t0
-    atomic_write_text(marker, json.dumps({"hash": digest, "seconds": round(dt, 2)}))
+    write_stage_marker(layout, "gradients", label, digest, seconds=round(dt, 2))
     return {"stage": "gradients", "variant": label, "partitions": layout.n_partitions(), "computed": 1,
             "seconds": round(dt, 2)}

@@ -12,7 +12,10 @@
    ``source_id``, adds ``quality_flags``, and writes ``OUT/ingest/part-K.parquet`` and the removed rows to
    ``OUT/duplicates/part-K.parquet``.
 
-Both passes are resumable per piece; the finished stage is recorded in ``OUT/_state/ingest.json``.
+Both passes are resumable per piece; the finished stage is recorded in ``OUT/_state/ingest.json``. The stage's
+cache key is the hash of its parameters (``ingest.dedup_radius_arcsec``, ``ingest.dec_bin_deg``,
+``run.partition_rows``: the only configuration it reads) and the sha256 of every input file (by its name in the
+catalogue), so a changed catalogue (or a regenerated mock) is ingested again.
 """
 
 from __future__ import annotations
@@ -31,11 +34,19 @@ import pyarrow.parquet as pq
 from mwdisk import ingest as kern
 from mwdisk.layout import RunLayout, atomic_write_text, part_name
 from mwdisk.schema import SchemaError, validate_catalog
-from mwdisk.stages import default_variant, stage_hash, write_partition
+from mwdisk.stages import (
+    clear_stage_marker,
+    read_stage_marker,
+    stage_key,
+    stage_params,
+    write_partition,
+    write_stage_marker,
+)
 
+from .executor import as_executor
 from .progress import track
 
-__all__ = ["run_ingest", "input_files", "validate_schema_only"]
+__all__ = ["run_ingest", "input_files", "validate_schema_only", "file_checksums"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +64,20 @@ def input_files(catalog: str | Path) -> list[Path]:
     if not files:
         raise FileNotFoundError(f"catalogue folder {str(p)!r} holds no .parquet files")
     return files
+
+
+def file_checksums(files: list[Path]) -> dict[str, str]:
+    """sha256 of each file, keyed by its path as given."""
+    from .provenance import sha256_file
+
+    return {str(f): sha256_file(Path(f)) for f in files}
+
+
+def _named_checksums(catalog: str | Path, checksums: dict[str, str]) -> dict[str, str]:
+    """Checksums keyed by each file's name inside the catalogue (a moved catalogue keys the same)."""
+    root = Path(catalog)
+    root = root.parent if root.is_file() else root
+    return {Path(f).relative_to(root).as_posix(): v for f, v in checksums.items()}
 
 
 def validate_schema_only(files: list[Path]) -> None:
@@ -106,7 +131,7 @@ def _gather(
 ) -> dict:
     import pyarrow as pa
 
-    layout = RunLayout(out, default_variant(cfg))
+    layout = RunLayout(out)
     batches = []
     for j, b in sources:  # reads only the footer and this strip's batch of each file
         with pa.OSFile(str(Path(work) / f"in-{j:05d}.arrow")) as src:
@@ -130,18 +155,27 @@ def _gather(
     return {"rows": len(kept), "dups": len(dups)}
 
 
-def run_ingest(client, cfg: dict, catalog: str | Path, out: str | Path, force: bool = False) -> dict:
-    """Ingest ``catalog`` into ``OUT/ingest``; skipped when already done with the same configuration."""
+def run_ingest(client, cfg: dict, catalog: str | Path, out: str | Path, force: bool = False,
+               checksums: dict[str, str] | None = None) -> dict:
+    """Ingest ``catalog`` into ``OUT/ingest``; skipped when already done with the same key.
+
+    ``client``: a ``distributed.Client``, or ``None`` to run in this process. ``checksums`` (path -> sha256
+    of each input file, as :func:`file_checksums` gives) saves reading the files again when the caller has them.
+    """
     out = Path(out)
-    layout = RunLayout(out, default_variant(cfg))
-    state = out / "_state" / "ingest.json"
-    digest = stage_hash("ingest", cfg)
-    if not force and state.is_file() and json.loads(state.read_text()).get("hash") == digest:
+    layout = RunLayout(out)
+    params = stage_params("ingest", cfg)
+    files = input_files(catalog)
+    if checksums is None or set(checksums) != {str(f) for f in files}:
+        checksums = file_checksums(files)
+    digest = stage_key("ingest", params, {}, _named_checksums(catalog, checksums))
+    marker = read_stage_marker(layout, "ingest")
+    if not force and marker is not None and marker.get("key") == digest:
         logger.info("ingest: already done, skipped")
         return {"stage": "ingest", "computed": 0, "seconds": 0.0}
     t0 = time.time()
-    files = input_files(catalog)
     validate_schema_only(files)
+    clear_stage_marker(layout, "ingest")
     work = layout.work / "ingest"
     stamp = work / "_hash"
     if force or not stamp.is_file() or stamp.read_text() != digest:
@@ -149,19 +183,19 @@ def run_ingest(client, cfg: dict, catalog: str | Path, out: str | Path, force: b
         for d in ("ingest", "duplicates"):
             shutil.rmtree(out / d, ignore_errors=True)
         atomic_write_text(stamp, digest)
-    bin_deg = float(cfg["ingest"]["dec_bin_deg"])
-    radius = float(cfg["ingest"]["dedup_radius_arcsec"])
+    bin_deg = float(params["ingest"]["dec_bin_deg"])
+    radius = float(params["ingest"]["dedup_radius_arcsec"])
     margin = radius / 3600.0 * 1.01
 
     fs = [str(f) for f in files]
-    mapper = _mapper(client)
+    mapper = as_executor(client).map
     hists = list(track(mapper(_validate_and_histogram, fs, [bin_deg] * len(fs)), len(fs), "ingest: validate",
                        "file"))
     hist = np.sum(hists, axis=0)
     n_rows = int(hist.sum())
     if n_rows == 0:
         raise SchemaError(f"catalogue {catalog}: no rows")
-    n_strips = max(1, math.ceil(n_rows / int(cfg["run"]["partition_rows"])))
+    n_strips = max(1, math.ceil(n_rows / int(params["run"]["partition_rows"])))
     edges = kern.strip_edges(hist, bin_deg, n_strips)
     todo = [j for j in range(len(fs)) if not (work / "_done" / f"in-{j:05d}").is_file()]
     list(track(mapper(_scatter, todo, [fs[j] for j in todo], [edges] * len(todo), [margin] * len(todo),
@@ -176,34 +210,14 @@ def run_ingest(client, cfg: dict, catalog: str | Path, out: str | Path, force: b
                "ingest: de-duplicate"))
     counts = [json.loads((work / "_done" / f"s{k:05d}").read_text()) for k in strips]
     summary = {
-        "hash": digest,
         "n_partitions": len(strips),
         "rows_in": n_rows,
         "rows": sum(c["rows"] for c in counts),
         "duplicates": sum(c["dups"] for c in counts),
         "dec_edges_deg": edges.tolist(),
     }
-    atomic_write_text(state, json.dumps(summary, indent=1))
+    write_stage_marker(layout, "ingest", "default", digest, **summary)
     shutil.rmtree(work, ignore_errors=True)
     logger.info("ingest: %d rows in, %d stars kept, %d duplicates removed, %d partitions",
                 n_rows, summary["rows"], summary["duplicates"], len(strips))
     return {"stage": "ingest", "computed": len(strips), "seconds": round(time.time() - t0, 2), **summary}
-
-
-def _mapper(client):
-    """``map(fn, *iterables)`` yielding results as they finish: on the cluster, or in this process."""
-    if client is None:
-        def local(fn, *its):
-            return (fn(*args) for args in zip(*its))
-        return local
-
-    def remote(fn, *its):
-        from distributed import as_completed
-
-        its = [list(i) for i in its]
-        if not its or not its[0]:
-            return iter(())
-        futures = client.map(fn, *its, pure=False)
-        return (f.result() for f in as_completed(futures))
-
-    return remote

@@ -64,9 +64,13 @@ def _load(out: Path) -> dict:
     return {}
 
 
-def write_provenance(out: Path, cfg: dict, inputs: list[Path]) -> None:
-    """Start (or refresh) the provenance of a run; earlier timings are kept."""
+def write_provenance(out: Path, cfg: dict, inputs: list[Path], checksums: dict[str, str] | None = None) -> None:
+    """Start (or refresh) the provenance of a run; earlier timings are kept.
+
+    ``checksums`` (path -> sha256, as the ingest stage keys on them) saves reading the inputs twice.
+    """
     old = _load(out)
+    checksums = checksums or {}
     prov = {
         "mwdisk_version": package_versions()["mwdisk"],
         "written_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -75,7 +79,7 @@ def write_provenance(out: Path, cfg: dict, inputs: list[Path]) -> None:
         "config": _jsonable(cfg),
         "versions": package_versions(),
         "machine": {"platform": platform.platform(), "processor": platform.machine()},
-        "inputs": {str(p): sha256_file(p) for p in inputs},
+        "inputs": {str(p): checksums.get(str(p)) or sha256_file(p) for p in inputs},
         "timings": old.get("timings", []),
     }
     atomic_write_text(out / "provenance.json", json.dumps(prov, indent=1))

@@ -1,9 +1,11 @@
-"""Run per-star stages over a Dask dataframe of partitions, skipping finished ones.
+"""Run per-star stages over their partitions, skipping finished ones.
 
-For a stage, the pending partitions (no done marker with the current configuration hash) become a Dask
-dataframe (``from_map`` of the partition loader, one Dask partition per ingest partition); the stage's
-adapter runs through ``map_partitions`` with a declared ``meta``; each result partition is written
-atomically and marked done. A rerun, or a run after a crash or ``kill -9``, computes only what is missing;
+A stage's cache key (:func:`mwdisk.stages.partition_key`: its parameters and its inputs' keys) is computed once
+on the client. The pending partitions (no done marker with that key) are mapped through the run's
+:class:`~.executor.Executor` (``client.map`` of :func:`mwdisk.stages.process_partition`, or a plain loop): each
+task reads its inputs, runs the stage's adapter, writes its partition atomically and marks it done. The stage's
+own marker is removed before any partition is recomputed and written after the last one, so downstream stages
+key on finished outputs only. A rerun, or a run after a crash or ``kill -9``, computes only what is missing;
 outputs are deterministic, so the result is the same as an uninterrupted run.
 """
 
@@ -13,23 +15,19 @@ import logging
 import time
 from pathlib import Path
 
-import dask
-import dask.dataframe as dd
-import pyarrow.parquet as pq
-
 from mwdisk.layout import RunLayout, Variant
 from mwdisk.stages import (
     STAGES,
-    compute_partition,
-    default_variant,
+    clear_stage_marker,
     is_done,
-    mark_done,
+    partition_key,
     process_partition,
-    read_partition_inputs,
-    stage_hash,
-    write_partition,
+    read_stage_marker,
+    variant_label,
+    write_stage_marker,
 )
 
+from .executor import as_executor
 from .progress import track
 
 __all__ = ["run_partition_stage", "pending_partitions"]
@@ -37,88 +35,55 @@ __all__ = ["run_partition_stage", "pending_partitions"]
 logger = logging.getLogger(__name__)
 
 
-def pending_partitions(name: str, out: Path, cfg: dict, variant: Variant | None, force: bool) -> list[int]:
-    layout = RunLayout(out, default_variant(cfg))
-    label = layout.variant_label(variant, STAGES[name].depends)
-    digest = stage_hash(name, cfg, variant)
+def pending_partitions(name: str, out: Path, cfg: dict, variant: Variant | None, force: bool,
+                       digest: str | None = None) -> list[int]:
+    """Partitions of stage ``name`` without a done marker carrying the stage's current key."""
+    layout = RunLayout(out)
+    label = variant_label(name, cfg, variant)
+    digest = digest or partition_key(layout, name, cfg, variant)
     n = layout.n_partitions()
     return [i for i in range(n) if force or not is_done(layout, name, i, label, digest)]
-
-
-def _empty_inputs(layout: RunLayout, name: str, variant: Variant | None):
-    """Zero-row frame with the columns and dtypes of a stage's inputs, read from parquet schemas only."""
-    import pandas as pd
-
-    spec = STAGES[name]
-    frames = [pq.read_schema(layout.partition_file("ingest", 0)).empty_table().to_pandas()]
-    for dep in spec.needs:
-        if dep == "ingest":
-            continue
-        label = layout.variant_label(variant, STAGES[dep].depends)
-        frames.append(
-            pq.read_schema(layout.partition_file(dep, 0, label)).empty_table().to_pandas().drop(columns="source_id")
-        )
-    return pd.concat(frames, axis=1)
-
-
-def _load(i: int, out: str, name: str, cfg: dict, variant: Variant | None):
-    return read_partition_inputs(RunLayout(out, default_variant(cfg)), name, i, variant)
-
-
-def _write(part, i: int, out: str, name: str, cfg: dict, variant: Variant | None, digest: str):
-    t0 = time.perf_counter()
-    layout = RunLayout(out, default_variant(cfg))
-    label = layout.variant_label(variant, STAGES[name].depends)
-    seconds = float(part.attrs.pop("mwdisk_compute_seconds", 0.0))
-    write_partition(part, layout.partition_file(name, i, label), cfg, name)
-    mark_done(layout, name, i, label, digest, len(part), seconds + time.perf_counter() - t0)
-    return {"partition": i, "rows": len(part)}
 
 
 def run_partition_stage(client, name: str, cfg: dict, out: str | Path, variant: Variant | None = None,
                         force: bool = False) -> dict:
     """Run per-star stage ``name`` on every pending partition; returns a timing summary.
 
-    With ``client=None`` the partitions run one after another in this process (no Dask).
+    ``client`` is a ``distributed.Client``, or ``None`` to run the partitions one after another in this process.
     """
     out = Path(out)
     spec = STAGES[name]
     if spec.kind != "partition":
         raise ValueError(f"stage {name!r} is not a per-partition stage")
-    layout = RunLayout(out, default_variant(cfg))
-    pending = pending_partitions(name, out, cfg, variant, force)
+    ex = as_executor(client)
+    layout = RunLayout(out)
+    label = variant_label(name, cfg, variant)
+    digest = partition_key(layout, name, cfg, variant)
+    pending = pending_partitions(name, out, cfg, variant, force, digest)
     n = layout.n_partitions()
-    t0 = time.time()
-    label = layout.variant_label(variant, spec.depends)
     desc = name if label == "default" else f"{name} [{label}]"
-    if not pending:
+    marker = read_stage_marker(layout, name, label)
+    if not pending and marker is not None and marker.get("key") == digest:
         logger.info("%s: all %d partitions already done, skipped", desc, n)
         return {"stage": name, "variant": label, "partitions": n, "computed": 0, "seconds": 0.0}
-    logger.info("%s: %d of %d partitions to compute", desc, len(pending), n)
-    digest = stage_hash(name, cfg, variant)
-    if client is None:
-        for i in track(pending, len(pending), desc):
-            process_partition(name, out, i, cfg, variant)
-    else:
-        from distributed import as_completed
-
-        meta_in = _empty_inputs(layout, name, variant)
-        meta_out = compute_partition(name, meta_in, cfg, variant)
-        ddf = dd.from_map(_load, pending, out=str(out), name=name, cfg=cfg, variant=variant, meta=meta_in,
-                          enforce_metadata=False, label=f"load-{name}")
-        res = ddf.map_partitions(_adapter, name, cfg, variant, meta=meta_out, enforce_metadata=False)
-        parts = res.to_delayed()
-        tasks = [dask.delayed(_write)(p, i, str(out), name, cfg, variant, digest) for p, i in zip(parts, pending)]
-        futures = client.compute(tasks)
-        for fut in track(as_completed(futures), len(futures), desc):
-            fut.result()  # re-raises a worker's exception here, with its message
+    t0 = time.time()
+    clear_stage_marker(layout, name, label)
+    _remove_beyond(layout, name, label, n)
+    if pending:
+        logger.info("%s: %d of %d partitions to compute", desc, len(pending), n)
+        results = ex.map(process_partition, [name] * len(pending), [str(out)] * len(pending), pending,
+                         cfg=cfg, variant=variant, digest=digest)
+        for _ in track(results, len(pending), desc):
+            pass
     dt = time.time() - t0
+    write_stage_marker(layout, name, label, digest, partitions=n, computed=len(pending), seconds=round(dt, 2))
     return {"stage": name, "variant": label, "partitions": n, "computed": len(pending), "seconds": round(dt, 2)}
 
 
-def _adapter(df, name: str, cfg: dict, variant: Variant | None):
-    """``map_partitions`` passes the partition first; the compute time rides along for the done marker."""
-    t0 = time.perf_counter()
-    out = compute_partition(name, df, cfg, variant)
-    out.attrs["mwdisk_compute_seconds"] = time.perf_counter() - t0
-    return out
+def _remove_beyond(layout: RunLayout, name: str, label: str, n: int) -> None:
+    """Partition files and markers numbered ``n`` or more: left by an ingest of more partitions, stale now."""
+    for folder, pattern in ((layout.stage_dir(name, label), "part-*.parquet"),
+                            (layout.marker(name, 0, label).parent, "part-*.json")):
+        for f in folder.glob(pattern):
+            if int(f.name.split("-")[1].split(".")[0]) >= n:
+                f.unlink()

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["print_summary", "summary_text", "stage_health"]
+__all__ = ["print_summary", "summary_text", "stage_health", "written_outputs"]
 
 #: The column that holds each per-star stage's main result (NaN where the stage could not compute it).
 HEALTH_COLUMNS = {"extinction": "A_G_mag", "ages": "age_mode_gyr", "phasespace": "R_kpc",
@@ -36,6 +36,17 @@ def stage_health(cfg: dict, names) -> list[str]:
     return warnings
 
 
+def written_outputs(out: Path, names) -> list[str]:
+    """The outputs (``StageSpec.outputs``) of the stages ``names`` that are in ``out``, and provenance.json."""
+    from mwdisk.stages import ALL_STAGES
+
+    found = [o for n in names if n in ALL_STAGES for o in ALL_STAGES[n].outputs
+             if (out / o.rstrip("/")).exists()]
+    if (out / "provenance.json").is_file():
+        found.append("provenance.json")
+    return found
+
+
 def _fmt(v: float, e: float | None = None, digits: int = 4) -> str:
     if v is None or not np.isfinite(v):
         return "n/a (bins under gradients.min_stars)"
@@ -51,12 +62,13 @@ def summary_text(cfg: dict, summaries: dict) -> str:
     if health:
         lines += ["", *health]
     cuts = out / "cuts.csv"
-    if cuts.is_file():
+    with_tables = "gradients" in summaries  # an earlier run's tables are not this run's results
+    if with_tables and cuts.is_file():
         c = pd.read_csv(cuts).set_index("step")["n_stars"]
         lines += ["", "Cut cascade (paper: ~4M -> 1,328,841 -> HQ 171,691):"]
         lines += [f"  {k:<28} {v:>10,d}" for k, v in c.items()]
     grads, trends = out / "gradients.csv", out / "trends.csv"
-    if grads.is_file() and trends.is_file():
+    if with_tables and grads.is_file() and trends.is_file():
         g, t = pd.read_csv(grads), pd.read_csv(trends)
         pot = cfg["run"]["potential"]
         mock = cfg["run"]["catalog"] is None
@@ -86,8 +98,12 @@ def summary_text(cfg: dict, summaries: dict) -> str:
                 lines.append(f"    {inj}")
         lines.append("  paper: thin disk -0.075 dex/kpc for the youngest stars, flattening +0.003 dex/kpc/Gyr; "
                      "thick disk about +0.02 dex/kpc")
-    lines.append(f"\nOutputs in {out.resolve()}: gradients.csv, trends.csv, cuts.csv, report.html, figures/, "
-                 f"and per-star stage folders (pandas.read_parquet('{out}/ages')), provenance.json")
+    written = written_outputs(out, summaries)
+    lines.append(f"\nOutputs in {out.resolve()} (of the stages run): {', '.join(written)}")
+    per_star = [o for o in written if o.rstrip("/") in ("extinction", "ages", "phasespace", "orbits")]
+    if per_star:
+        first = per_star[0].rstrip("/")
+        lines.append(f"  per-star stage folders open with pandas.read_parquet('{out}/{first}')")
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from mwdisk.layout import Variant
 from mwdisk.stages import default_variant
 
 from .gradients import run_gradients
+from .lock import run_lock
 from .provenance import record_timing
 from .runner import run_partition_stage
 
@@ -44,15 +45,19 @@ def sweep_variants(cfg: dict) -> list[Variant]:
 
 
 def run_sweep(client, cfg: dict, force: bool = False) -> dict:
-    """Run every sweep variant on a finished run folder (ingest, extinction and ages must be done)."""
+    """Run every sweep variant on a finished run folder (ingest, extinction and ages must be done).
+
+    ``client``: a ``distributed.Client``, or ``None`` to run in this process. Holds the run folder's lock.
+    """
     out = Path(cfg["run"]["out"])
     summaries = {}
-    for v in sweep_variants(cfg):
-        for stage in ("phasespace", "orbits"):
-            s = run_partition_stage(client, stage, cfg, out, variant=v, force=force)
+    with run_lock(out):
+        for v in sweep_variants(cfg):
+            for stage in ("phasespace", "orbits"):
+                s = run_partition_stage(client, stage, cfg, out, variant=v, force=force)
+                record_timing(out, s)
+                summaries[(stage, v)] = s
+            s = run_gradients(client, "gradients", cfg, out, variant=v, force=force)
             record_timing(out, s)
-            summaries[(stage, v)] = s
-        s = run_gradients(client, "gradients", cfg, out, variant=v, force=force)
-        record_timing(out, s)
-        summaries[("gradients", v)] = s
+            summaries[("gradients", v)] = s
     return summaries
