@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 _HELD: dict[str, tuple[int, int]] = {}  # resolved lock path -> (fd, depth), this process only
 
 
-class RunLockedError(RuntimeError):
-    """Another mwdisk run is writing to the same run folder."""
+class RunLockedError(BlockingIOError):
+    """Another mwdisk run is writing to the same run folder (an OSError: the CLI refuses it in one line, exit 2)."""
 
 
 @contextlib.contextmanager
