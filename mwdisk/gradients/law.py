@@ -147,15 +147,6 @@ class LawOptions:
         measured one (no attenuation of the gradient by the radius errors) and the stars' age posteriors
         know that the radius distribution changes with age. ``conditional``: the issue's formula,
         N([Fe/H] | a + g (R - R_ref), s^2 + e^2 + g^2 sigma_R^2) given the measured R, which attenuates the
-        gradient by about var(R) / (var(R) + sigma_R^2).
-    radius_degree : int
-        m(tau) and log w(tau) are polynomials of this degree in age (structural model only; default 1).
-    radius_model : {"structural", "conditional"}
-        How the radius errors enter. ``structural`` (default): the true radius of the stars of age tau is
-        N(m(tau), w(tau)^2), fitted too, so that [Fe/H] is regressed on the expected true radius given the
-        measured one (no attenuation of the gradient by the radius errors) and the stars' age posteriors
-        know that the radius distribution changes with age. ``conditional``: the issue's formula,
-        N([Fe/H] | a + g (R - R_ref), s^2 + e^2 + g^2 sigma_R^2) given the measured R, which attenuates the
         gradient by var(R) / (var(R) + sigma_R^2) (3 % on the mock: -0.0728 for -0.075).
     radius_degree : int
         m(tau) and log w(tau) are polynomials of this degree in age (structural model only; default 1).
