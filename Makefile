@@ -18,8 +18,12 @@ setup: $(BIN)/mwdisk
 run: setup
 	$(BIN)/mwdisk run
 
+# lint first (ruff, configured in pyproject.toml); a lint error fails the target before any test runs.
 # pytest exits 5 when it collects no tests: that is a failure of the suite, not a pass
+LINT_PATHS = mwdisk pipelines tests benchmarks scripts deploy
+
 test: setup
+	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
 bench: setup

@@ -52,7 +52,8 @@ def _peak_mib() -> float:
 
 def _overrides(args, parts: int) -> list[str]:
     return [f"run.out={args.out}", f"mock.n={args.n}", f"mock.partitions={parts}",
-            "mock.with_true_zmax=false", f"cluster.n_workers={args.workers}", "cluster.dashboard_address=:0", *args.set]
+            "mock.with_true_zmax=false", f"cluster.n_workers={args.workers}", "cluster.dashboard_address=:0",
+            *args.set]
 
 
 def run_pipeline_part(args) -> dict:

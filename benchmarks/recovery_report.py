@@ -5,8 +5,8 @@
 Generates a mock (stars made with ``--isochrones``; the ages are always fitted with the run's grid, DSEP by
 default), runs the pipeline to the gradients in-process, and prints: age recovery among stars passing the 25 %
 error cut and in the high-quality sample (median relative offset, share of true ages inside the 68 % interval,
-robust scatter), phase-space pulls, R_g pulls, and with ``--true-zmax`` the distribution of recovered (Staeckel)
-against true (integrated) Z_max.
+robust scatter), phase-space pulls, R_g pulls, and with ``--true-zmax`` the distribution of recovered
+(Staeckel) against true (integrated) Z_max.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ def main() -> None:
         s = s.merge(pd.read_parquet(f"{out}/{st}"), on="source_id")
     s = s.merge(truth[["obs_id"] + [c for c in truth.columns if c.startswith("true_")]], on="obs_id")
     snr = (s[["snr_g", "snr_r", "snr_i"]].min(axis=1) > 50).to_numpy()
-    print(f"mock of {args.n:,} stars made with {args.isochrones}, ages fitted with {cfg['run']['isochrones']}")
+    print(
+        f"mock of {args.n:,} stars made with {args.isochrones}, ages fitted with {cfg['run']['isochrones']}"
+    )
     for name, m in (("25 % cut", snr & (s.age_err_frac < 0.25).to_numpy()),
                     ("high quality", snr & (s.age_err_frac < 0.10).to_numpy()
                      & ((s.teff_k > 5750) | ((s.logg < 4) & (s.teff_k > 5250))).to_numpy())):
@@ -66,7 +68,7 @@ def main() -> None:
         d = (s.zmax_kpc_mw14 - s.true_zmax_kpc)[ok]
         r = (d / s.true_zmax_kpc)[ok]
         q = np.nanpercentile(d, [5, 16, 50, 84, 95])
-        print(f"  Z_max recovered - true [kpc] percentiles 5/16/50/84/95: " + " ".join(f"{v:+.3f}" for v in q))
+        print("  Z_max recovered - true [kpc] percentiles 5/16/50/84/95: " + " ".join(f"{v:+.3f}" for v in q))
         print(f"  |recovered/true - 1| median {np.nanmedian(np.abs(r)):.3f}, "
               f"95th percentile {np.nanpercentile(np.abs(r), 95):.3f}")
 

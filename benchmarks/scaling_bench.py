@@ -517,8 +517,8 @@ def _probe(run_dir: str, full: bool) -> None:
     import distributed  # noqa: F401
 
     res["import_distributed"] = time.perf_counter() - t0
-    from mwdisk.layout import RunLayout
     from mwdisk.isochrones.grid import load_grid
+    from mwdisk.layout import RunLayout
     from mwdisk.potentials import get_potential
 
     prov = json.loads((Path(run_dir) / "provenance.json").read_text())

@@ -458,7 +458,7 @@ def _lsq(x, y) -> tuple[float, float]:
     sxx = sum((v - mx) ** 2 for v in x)
     if sxx == 0:
         return max(0.0, my), 0.0
-    b = max(0.0, sum((u - mx) * (v - my) for u, v in zip(x, y)) / sxx)
+    b = max(0.0, sum((u - mx) * (v - my) for u, v in zip(x, y, strict=True)) / sxx)
     return max(0.0, my - b * mx), b
 
 
@@ -549,7 +549,7 @@ def _slope(x, y) -> float:
     n = len(x)
     mx, my = sum(x) / n, sum(y) / n
     sxx = sum((v - mx) ** 2 for v in x)
-    return sum((u - mx) * (v - my) for u, v in zip(x, y)) / sxx if sxx else 0.0
+    return sum((u - mx) * (v - my) for u, v in zip(x, y, strict=True)) / sxx if sxx else 0.0
 
 
 def print_batch_check(m: dict) -> None:

@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("ingest", parents=[common],
                        help="survey products (or one joined table) -> a canonical parquet catalogue")
-    i.add_argument("--out", required=True, metavar="DIR", help="folder for the catalogue (give it to run --catalog)")
+    i.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for the catalogue (give it to run --catalog)")
     i.add_argument("--lamost", metavar="F", help="LAMOST DR5 catalogue (FITS)")
     i.add_argument("--ddpayne", metavar="F", help="DD-Payne value-added catalogue (FITS)")
     i.add_argument("--gaia", metavar="F", help="Gaia eDR3 gaia_source rows (FITS, CSV, ECSV or VOTable)")
@@ -145,9 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", parents=[common],
                        help="ages, orbits and cluster ages against real reference data (Figs. 1, 3, 4)")
-    v.add_argument("--data", required=True, metavar="PATH",
-                   help="data folder holding validation/ (asteroseismic-ages, apokasc3, open-clusters-ucc) and "
-                        "isochrones/mist-bc-gaia")
+    v.add_argument(
+        "--data",
+        required=True,
+        metavar="PATH",
+        help="data folder holding validation/ (asteroseismic-ages, apokasc3, open-clusters-ucc) and "
+        "isochrones/mist-bc-gaia",
+    )
     v.add_argument("--out", metavar="DIR", help="run folder; tables and figures go to OUT/validation")
     _common_config_args(v)
 

@@ -101,7 +101,9 @@ def merge(base: Mapping, user: Mapping, prefix: str = "") -> dict:
 def parse_override(text: str) -> dict:
     """``"a.b=3"`` -> ``{"a": {"b": 3}}`` (the value is parsed as YAML)."""
     if "=" not in text:
-        raise ConfigError(f"setting {text!r} is not of the form section.key=value, e.g. phasespace.n_draws=50")
+        raise ConfigError(
+            f"setting {text!r} is not of the form section.key=value, e.g. phasespace.n_draws=50"
+        )
     path, raw = text.split("=", 1)
     value = yaml.safe_load(raw) if raw.strip() else None
     node: dict = {}
@@ -138,7 +140,9 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] | Mappi
         except yaml.YAMLError as exc:
             raise ConfigError(f"config file {str(p)!r} is not valid YAML: {exc}") from exc
         if not isinstance(user, Mapping):
-            raise ConfigError(f"config file {str(p)!r} must hold a mapping of sections, got {type(user).__name__}")
+            raise ConfigError(
+                f"config file {str(p)!r} must hold a mapping of sections, got {type(user).__name__}"
+            )
         cfg = merge(cfg, user)
     if overrides:
         items = [overrides] if isinstance(overrides, Mapping) else [parse_override(o) for o in overrides]

@@ -168,7 +168,7 @@ def map_ebv_sfd(l_deg, b_deg, dist_kpc, dust_map: str = "Combined19", dust_dir=N
         vals = np.asarray(dmap(l_g, b_g, d_g), dtype=np.float64)
     except NotImplementedError:  # maps without array (l, b) support (e.g. Marshall06)
         vals = np.array([float(np.asarray(dmap(li, bi, di)).reshape(-1)[0])
-                         for li, bi, di in zip(l_g, b_g, d_g)])
+                         for li, bi, di in zip(l_g, b_g, d_g, strict=True)])
     out[good] = vals.reshape(-1)
     return out
 

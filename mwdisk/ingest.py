@@ -30,7 +30,8 @@ from scipy.spatial import cKDTree
 
 from .schema import TRUTH_PREFIX, quality_flags
 
-__all__ = ["snr_total", "dec_histogram", "strip_edges", "split_to_strips", "deduplicate", "finalize_partition"]
+__all__ = ["snr_total", "dec_histogram", "strip_edges", "split_to_strips", "deduplicate",
+           "finalize_partition"]
 
 logger = logging.getLogger(__name__)
 

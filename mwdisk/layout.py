@@ -5,8 +5,8 @@
     OUT/
       provenance.json             resolved configuration, versions, commit, seeds, inputs, timings
       dashboard.txt               the Dask dashboard link of the last run
-      ingest/part-00000.parquet   one flat parquet file per partition: pandas.read_parquet(OUT/ingest) opens it
-      extinction/ ages/ phasespace/ orbits/         the same, for the run's default frame and potential
+      ingest/part-00000.parquet   one flat parquet file per partition: pandas.read_parquet(OUT/ingest) opens
+      it extinction/ ages/ phasespace/ orbits/         the same, for the run's default frame and potential
       duplicates/part-*.parquet   rows removed by de-duplication (nothing is lost)
       sweeps/<variant>/<stage>/   other potentials / (R0, v0) frames, in the same form
       _state/<variant>/<stage>/part-00000.json    done marker of a partition (outside the data folders)
@@ -74,9 +74,12 @@ class RunLayout:
         if variant is None:
             return DEFAULT_VARIANT
         if self.default is None:
-            raise ValueError("RunLayout.variant_label needs the run's default variant (RunLayout(out, default))")
+            raise ValueError(
+                "RunLayout.variant_label needs the run's default variant (RunLayout(out, default))"
+            )
         changed = False
-        if "frame" in depends and (variant.R0_kpc, variant.vcirc_kms) != (self.default.R0_kpc, self.default.vcirc_kms):
+        if "frame" in depends and (variant.R0_kpc, variant.vcirc_kms) != (self.default.R0_kpc,
+                                                                          self.default.vcirc_kms):
             changed = True
         if "potential" in depends and variant.potential != self.default.potential:
             changed = True
@@ -116,5 +119,7 @@ class RunLayout:
         """Number of ingest partitions (the unit every later per-star stage works in)."""
         meta = self.stage_marker("ingest")
         if not meta.is_file():
-            raise FileNotFoundError(f"{meta} is missing: run the ingest stage first (mwdisk run --until ingest)")
+            raise FileNotFoundError(
+                f"{meta} is missing: run the ingest stage first (mwdisk run --until ingest)"
+            )
         return int(json.loads(meta.read_text())["n_partitions"])

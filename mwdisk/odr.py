@@ -153,7 +153,7 @@ def _odr(x, y, x_err, sy, beta0, maxit):
 def _check(x, y, x_err, y_err):
     arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (x, y, x_err, y_err)]
     n = arrays[0].shape[0]
-    for name, a in zip(("x", "y", "x_err", "y_err"), arrays):
+    for name, a in zip(("x", "y", "x_err", "y_err"), arrays, strict=True):
         if a.ndim != 1 or a.shape[0] != n:
             raise ValueError(f"{name} has shape {a.shape}; every input must be 1-D of the length of x ({n})")
         if not np.all(np.isfinite(a)):
@@ -161,7 +161,7 @@ def _check(x, y, x_err, y_err):
                 f"{name} holds {int((~np.isfinite(a)).sum())} non-finite value(s); drop those points before "
                 f"fitting (a bad star is flagged upstream, never fitted)"
             )
-    for name, a in zip(("x_err", "y_err"), arrays[2:]):
+    for name, a in zip(("x_err", "y_err"), arrays[2:], strict=True):
         if np.any(a <= 0):
             raise ValueError(
                 f"{name} has {int((a <= 0).sum())} value(s) <= 0 (smallest {a.min()!r}); ODR weights are "
@@ -262,7 +262,7 @@ def fit_line_models(
     if "scatter" in error_models:
         y_var = y_err * y_err
         passes = 0
-        for passes in range(1, int(n_pass) + 1):
+        for passes in range(1, int(n_pass) + 1):  # noqa: B007 (the count is read after the loop)
             s2 = intrinsic_scatter_sq(x, y, x_err, y_err, res.beta[0], res.beta[1])
             res = _odr(x, y, x_err, np.sqrt(y_var + s2), res.beta.copy(), maxit)
         results["scatter"] = (res, passes)

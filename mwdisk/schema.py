@@ -202,7 +202,8 @@ def validate_catalog(df: pd.DataFrame, where: str = "catalogue") -> None:
     if missing:
         raise SchemaError(
             f"{where}: missing required column(s) {', '.join(repr(m) for m in missing)}. "
-            f"Rename your columns to the canonical names (see `mwdisk schema` / mwdisk.schema.CATALOG_COLUMNS) "
+            f"Rename your columns to the canonical names "
+            f"(see `mwdisk schema` / mwdisk.schema.CATALOG_COLUMNS) "
             f"or map them with `mwdisk ingest --table F --columns MAP.yaml`."
         )
     for name, col in CATALOG_COLUMNS.items():
@@ -225,8 +226,10 @@ def validate_catalog(df: pd.DataFrame, where: str = "catalogue") -> None:
             i = int(np.flatnonzero(bad)[0])
             oid = df["obs_id"].iloc[i] if "obs_id" in df.columns else i
             raise SchemaError(
-                f"{where}: column {name!r} has value {float(v[i])!r} at obs_id {oid} ({int(bad.sum())} such rows); "
-                f"it must be {rule} ({col.description}, unit {col.unit or 'none'}). Fix or remove these rows; "
+                f"{where}: column {name!r} has value {float(v[i])!r} at obs_id {oid} "
+                f"({int(bad.sum())} such rows); "
+                f"it must be {rule} ({col.description}, unit {col.unit or 'none'}). "
+                f"Fix or remove these rows; "
                 f"use NaN for a missing value."
             )
     if df["obs_id"].duplicated().any():
@@ -257,9 +260,12 @@ def quality_flags(df: pd.DataFrame) -> np.ndarray:
         QualityFlag.NAN_SPECTRO
     )
     f[nan("g_mag")] |= QualityFlag.NAN_PHOTOMETRY
-    lo, med, hi = (df[c].to_numpy(dtype=float, na_value=np.nan) for c in ("dist_lo_pc", "dist_med_pc", "dist_hi_pc"))
+    lo, med, hi = (df[c].to_numpy(dtype=float, na_value=np.nan) for c in ("dist_lo_pc", "dist_med_pc",
+                                                                          "dist_hi_pc"))
     with np.errstate(invalid="ignore"):
-        bad_d = ~(np.isfinite(lo) & np.isfinite(med) & np.isfinite(hi) & (lo <= med) & (med <= hi) & (med > 0))
+        bad_d = ~(
+            np.isfinite(lo) & np.isfinite(med) & np.isfinite(hi) & (lo <= med) & (med <= hi) & (med > 0)
+        )
     f[bad_d] |= QualityFlag.NAN_DISTANCE
     f[~_covariance_ok(df)] |= QualityFlag.BAD_COVARIANCE
     return f

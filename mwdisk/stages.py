@@ -7,10 +7,10 @@ Every step of a run (the built-in mock, ingest, extinction, ages, phase space, o
 * ``reads``: the configuration it reads, as sections (``"ages"``) or keys (``"frame.R0_kpc"``);
 * ``depends``: what of a sweep variant it follows (the frame, the potential).
 
-Its adapter never sees the configuration: it gets a :class:`Params`, a read-only view holding only the declared
-keys, that raises :class:`UndeclaredConfigKey` on any other. The stage's cache key is the hash of that same view,
-its inputs' keys (from their done markers) and the checksums of its input files (:func:`stage_key`), so a stage
-cannot read a value it does not hash.
+Its adapter never sees the configuration: it gets a :class:`Params`, a read-only view holding only the
+declared keys, that raises :class:`UndeclaredConfigKey` on any other. The stage's cache key is the hash of
+that same view, its inputs' keys (from their done markers) and the checksums of its input files
+(:func:`stage_key`), so a stage cannot read a value it does not hash.
 
 Done markers (all under ``OUT/_state/``, see :mod:`mwdisk.layout`): one per finished partition, written after
 the partition's file, and one per finished stage, written after its last partition, carrying the stage's key.
@@ -119,7 +119,8 @@ ALL_STAGES: dict[str, StageSpec] = {"mock": MOCK, **STAGES}
 def stage_order(until: str | None = None) -> list[str]:
     """Stages to run, in dependency order, to produce ``until`` (all stages when None).
 
-    The mock is not listed: it is the source of ingest when ``run.catalog`` is null (see :func:`stage_inputs`).
+    The mock is not listed: it is the source of ingest when ``run.catalog`` is null (see
+    :func:`stage_inputs`).
     """
     if until is not None and until not in STAGES:
         raise ValueError(f"unknown stage {until!r}; the stages are: {', '.join(STAGES)}")
@@ -167,7 +168,7 @@ def downstream(names, cfg: Mapping) -> set[str]:
     return out
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # parameters: the only configuration a stage sees
 
 
@@ -190,8 +191,10 @@ class Params(Mapping):
     def __getitem__(self, key: str) -> Any:
         if key not in self._data:
             raise UndeclaredConfigKey(
-                f"stage {self._stage!r} read config key {self._where + str(key)!r}, which it does not declare; "
-                f"add it to the stage's reads in mwdisk/stages.py (so that it is part of the stage's cache key)"
+                f"stage {self._stage!r} read config key {self._where + str(key)!r}, "
+                f"which it does not declare; "
+                f"add it to the stage's reads in mwdisk/stages.py "
+                f"(so that it is part of the stage's cache key)"
             )
         v = self._data[key]
         if isinstance(v, dict):
@@ -248,7 +251,8 @@ def stage_params(name: str, cfg: Mapping, variant: Variant | None = None) -> Par
 
 
 def variant_label(name: str, cfg: Mapping, variant: Variant | None) -> str:
-    """Folder label of stage ``name`` in ``variant``: ``default`` unless the variant changes its parameters."""
+    """Folder label of stage ``name`` in ``variant``: ``default`` unless the variant changes its
+    parameters."""
     spec = ALL_STAGES[name]
     if variant is None or not spec.depends:
         return DEFAULT_VARIANT
@@ -263,7 +267,7 @@ def stage_key(name: str, params: Params, inputs: Mapping[str, str], checksums: M
     return config_hash(name, params.as_dict(), sorted(inputs.items()), sorted((checksums or {}).items()))
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # done markers
 
 
@@ -279,7 +283,8 @@ def read_stage_marker(layout: RunLayout, name: str, label: str = DEFAULT_VARIANT
 def write_stage_marker(layout: RunLayout, name: str, label: str, key: str, **extra) -> None:
     """Mark stage ``name`` finished with cache key ``key`` (written after its last output)."""
     atomic_write_text(layout.stage_marker(name, label),
-                      json.dumps({"stage": name, "key": key, **extra, "written_ns": time.time_ns()}, indent=1))
+                      json.dumps({"stage": name, "key": key, **extra, "written_ns": time.time_ns()},
+                                 indent=1))
 
 
 def clear_stage_marker(layout: RunLayout, name: str, label: str = DEFAULT_VARIANT) -> None:
@@ -322,14 +327,16 @@ def is_done(layout: RunLayout, name: str, i: int, label: str, digest: str) -> bo
         return False
 
 
-def mark_done(layout: RunLayout, name: str, i: int, label: str, digest: str, rows: int, seconds: float) -> None:
+def mark_done(layout: RunLayout, name: str, i: int, label: str, digest: str, rows: int,
+              seconds: float) -> None:
     atomic_write_text(
         layout.marker(name, i, label),
-        json.dumps({"stage": name, "partition": i, "hash": digest, "rows": rows, "seconds": round(seconds, 3)}),
+        json.dumps({"stage": name, "partition": i, "hash": digest, "rows": rows, "seconds": round(seconds,
+                                                                                                  3)}),
     )
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # one partition
 
 
@@ -342,7 +349,8 @@ class StageContext:
 
     @property
     def frame(self) -> GalacticFrame:
-        """The Galactocentric frame; every one of its keys must be declared (no dataclass default leaks in)."""
+        """The Galactocentric frame; every one of its keys must be declared (no dataclass default leaks
+        in)."""
         f = self.cfg["frame"]
         return GalacticFrame(**{fld.name: float(f[fld.name]) for fld in dataclasses.fields(GalacticFrame)})
 
@@ -375,7 +383,8 @@ def read_partition_inputs(layout: RunLayout, name: str, i: int, variant: Variant
         part = pd.read_parquet(layout.partition_file(dep, i, label))
         if len(part) != len(base) or not (part["source_id"].to_numpy() == base["source_id"].to_numpy()).all():
             raise RuntimeError(
-                f"partition {i} of stage {dep!r} does not line up with ingest (rows {len(part)} vs {len(base)}); "
+                f"partition {i} of stage {dep!r} does not line up with ingest "
+                f"(rows {len(part)} vs {len(base)}); "
                 f"rerun with --force"
             )
         base = pd.concat([base, part.drop(columns="source_id")], axis=1)
@@ -422,7 +431,8 @@ def process_partition(name: str, out: str | Path, i: int, cfg: Mapping, variant:
     return {"partition": i, "rows": len(result), "seconds": dt}
 
 
-def compute_partition(name: str, df: pd.DataFrame, cfg: Mapping, variant: Variant | None = None) -> pd.DataFrame:
+def compute_partition(name: str, df: pd.DataFrame, cfg: Mapping,
+                      variant: Variant | None = None) -> pd.DataFrame:
     """Apply stage ``name``'s adapter to a frame of its inputs; the result starts with ``source_id``.
 
     The adapter sees only the stage's :class:`Params` (built here from ``cfg``).

@@ -25,7 +25,9 @@ def strip_crossmatch(client, n_strips: int | None = None, rows_per_strip: int = 
             propagate_pm: bool = True, ra_col: str = "lamost_ra_deg", dec_col: str = "lamost_dec_deg"):
         k = n_strips or max(1, int(np.ceil(len(spec) / rows_per_strip)))
         dec = spec[dec_col].to_numpy(float)
-        edges = np.quantile(dec[np.isfinite(dec)], np.linspace(0, 1, k + 1)) if np.isfinite(dec).any() else [0, 0]
+        edges = (
+            np.quantile(dec[np.isfinite(dec)], np.linspace(0, 1, k + 1)) if np.isfinite(dec).any() else [0, 0]
+        )
         edges = np.unique(edges)
         edges[0], edges[-1] = -90.0, 90.0 + 1e-9
         own = np.clip(np.searchsorted(edges, dec, side="right") - 1, 0, len(edges) - 2)
@@ -39,7 +41,8 @@ def strip_crossmatch(client, n_strips: int | None = None, rows_per_strip: int = 
                 continue
             lo, hi = edges[s] - margin, edges[s + 1] + margin
             g = gaia[(gdec >= lo) & (gdec <= hi)]
-            futures.append(client.submit(crossmatch_partition, part, g, radius_arcsec, spec_epoch_yr, propagate_pm,
+            futures.append(client.submit(crossmatch_partition, part, g, radius_arcsec, spec_epoch_yr,
+                                         propagate_pm,
                                          ra_col, dec_col, pure=False))
         from distributed import as_completed
 

@@ -36,7 +36,7 @@ class Executor:
         """
         its = [list(i) for i in iterables]
         if self.client is None:
-            return (fn(*args, **kwargs) for args in zip(*its))
+            return (fn(*args, **kwargs) for args in zip(*its, strict=False))
         if not its or not its[0]:
             return iter(())
         from distributed import as_completed

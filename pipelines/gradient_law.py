@@ -27,8 +27,16 @@ import numpy as np
 import pandas as pd
 
 from mwdisk.ages import AgeFlag, decode_G, grid_has_cheb
-from mwdisk.gradients.law import (LAW_COLUMNS, LawData, LawOptions, LawSpec, fit_law, law_block_sums,
-                                  law_data, sum_blocks)
+from mwdisk.gradients.law import (
+    LAW_COLUMNS,
+    LawData,
+    LawOptions,
+    LawSpec,
+    fit_law,
+    law_block_sums,
+    law_data,
+    sum_blocks,
+)
 from mwdisk.isochrones import load_grid
 from mwdisk.layout import RunLayout, Variant
 from mwdisk.selections import cut_masks, selection_masks
@@ -189,7 +197,8 @@ def fit_gradient_law(client, cfg: dict, out: str | Path, variant: Variant | None
                                  "n_stars": fit.n_stars, "model": options.model_label()})
                 g1, fl = "gradient_at_1gyr_dex_per_kpc", "flattening_dex_per_kpc_per_gyr"
                 logger.info("gradient law %s %s: %d stars, %d evaluations, %.1f s; g(1 Gyr) %+.4f +- %.4f, "
-                            "flattening %+.5f +- %.5f", sel, radius, fit.n_stars, fit.n_eval, time.time() - t1,
+                            "flattening %+.5f +- %.5f", sel, radius, fit.n_stars, fit.n_eval,
+                            time.time() - t1,
                             fit.derived[g1], fit.err[g1], fit.derived[fl], fit.err[fl])
     finally:
         if client is not None:

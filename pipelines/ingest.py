@@ -14,8 +14,8 @@
 
 Both passes are resumable per piece; the finished stage is recorded in ``OUT/_state/ingest.json``. The stage's
 cache key is the hash of its parameters (``ingest.dedup_radius_arcsec``, ``ingest.dec_bin_deg``,
-``run.partition_rows``: the only configuration it reads) and the sha256 of every input file (by its name in the
-catalogue), so a changed catalogue (or a regenerated mock) is ingested again.
+``run.partition_rows``: the only configuration it reads) and the sha256 of every input file (by its name in
+the catalogue), so a changed catalogue (or a regenerated mock) is ingested again.
 """
 
 from __future__ import annotations
@@ -160,7 +160,8 @@ def run_ingest(client, cfg: dict, catalog: str | Path, out: str | Path, force: b
     """Ingest ``catalog`` into ``OUT/ingest``; skipped when already done with the same key.
 
     ``client``: a ``distributed.Client``, or ``None`` to run in this process. ``checksums`` (path -> sha256
-    of each input file, as :func:`file_checksums` gives) saves reading the files again when the caller has them.
+    of each input file, as :func:`file_checksums` gives) saves reading the files again when the caller has
+    them.
     """
     out = Path(out)
     layout = RunLayout(out)

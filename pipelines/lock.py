@@ -25,7 +25,8 @@ _HELD: dict[str, tuple[int, int]] = {}  # resolved lock path -> (fd, depth), thi
 
 
 class RunLockedError(BlockingIOError):
-    """Another mwdisk run is writing to the same run folder (an OSError: the CLI refuses it in one line, exit 2)."""
+    """Another mwdisk run is writing to the same run folder (an OSError: the CLI refuses it in one line,
+    exit 2)."""
 
 
 @contextlib.contextmanager
@@ -50,7 +51,8 @@ def run_lock(out: str | Path) -> Iterator[Path]:
         holder = os.pread(fd, 512, 0).decode(errors="replace").strip() or "another process"
         os.close(fd)
         raise RunLockedError(
-            f"run folder {Path(out)} is in use by another mwdisk run ({holder}); wait for it to finish, or give "
+            f"run folder {Path(out)} is in use by another mwdisk run ({holder}); "
+            f"wait for it to finish, or give "
             f"this run another --out"
         ) from None
     try:

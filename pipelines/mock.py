@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 
 
 def mock_options(cfg: Mapping):
-    """``MockOptions`` from the ``mock`` section, the run's seed, frame and potential (the mock's parameters)."""
+    """``MockOptions`` from the ``mock`` section, the run's seed, frame and potential (the mock's
+    parameters)."""
     from mwdisk.mock import MockOptions
 
     p = cfg if isinstance(cfg, Params) else stage_params("mock", cfg)
@@ -55,7 +56,7 @@ def mock_options(cfg: Mapping):
 
 def _bounds(n: int, k: int) -> list[tuple[int, int]]:
     edges = np.linspace(0, n, k + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
 def _generate(j: int, start: int, stop: int, cfg: dict, out: str, state: str, digest: str) -> int:

@@ -64,7 +64,8 @@ def _load(out: Path) -> dict:
     return {}
 
 
-def write_provenance(out: Path, cfg: dict, inputs: list[Path], checksums: dict[str, str] | None = None) -> None:
+def write_provenance(out: Path, cfg: dict, inputs: list[Path], checksums: dict[str,
+                                                                               str] | None = None) -> None:
     """Start (or refresh) the provenance of a run; earlier timings are kept.
 
     ``checksums`` (path -> sha256, as the ingest stage keys on them) saves reading the inputs twice.
@@ -88,7 +89,8 @@ def write_provenance(out: Path, cfg: dict, inputs: list[Path], checksums: dict[s
 def record_timing(out: Path, summary: dict) -> None:
     prov = _load(out)
     prov.setdefault("timings", []).append(
-        {**{k: v for k, v in summary.items() if k in ("stage", "variant", "partitions", "computed", "seconds")},
+        {**{k: v for k, v in summary.items() if k in ("stage", "variant", "partitions", "computed",
+                                                      "seconds")},
          "finished_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     )
     atomic_write_text(out / "provenance.json", json.dumps(prov, indent=1))

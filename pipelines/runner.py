@@ -1,12 +1,12 @@
 """Run per-star stages over their partitions, skipping finished ones.
 
-A stage's cache key (:func:`mwdisk.stages.partition_key`: its parameters and its inputs' keys) is computed once
-on the client. The pending partitions (no done marker with that key) are mapped through the run's
-:class:`~.executor.Executor` (``client.map`` of :func:`mwdisk.stages.process_partition`, or a plain loop): each
-task reads its inputs, runs the stage's adapter, writes its partition atomically and marks it done. The stage's
-own marker is removed before any partition is recomputed and written after the last one, so downstream stages
-key on finished outputs only. A rerun, or a run after a crash or ``kill -9``, computes only what is missing;
-outputs are deterministic, so the result is the same as an uninterrupted run.
+A stage's cache key (:func:`mwdisk.stages.partition_key`: its parameters and its inputs' keys) is computed
+once on the client. The pending partitions (no done marker with that key) are mapped through the run's
+:class:`~.executor.Executor` (``client.map`` of :func:`mwdisk.stages.process_partition`, or a plain loop):
+each task reads its inputs, runs the stage's adapter, writes its partition atomically and marks it done. The
+stage's own marker is removed before any partition is recomputed and written after the last one, so downstream
+stages key on finished outputs only. A rerun, or a run after a crash or ``kill -9``, computes only what is
+missing; outputs are deterministic, so the result is the same as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def run_partition_stage(client, name: str, cfg: dict, out: str | Path, variant: 
                         force: bool = False) -> dict:
     """Run per-star stage ``name`` on every pending partition; returns a timing summary.
 
-    ``client`` is a ``distributed.Client``, or ``None`` to run the partitions one after another in this process.
+    ``client`` is a ``distributed.Client``, or ``None`` to run the partitions one after another in this
+    process.
     """
     out = Path(out)
     spec = STAGES[name]
@@ -77,7 +78,8 @@ def run_partition_stage(client, name: str, cfg: dict, out: str | Path, variant: 
             pass
     dt = time.time() - t0
     write_stage_marker(layout, name, label, digest, partitions=n, computed=len(pending), seconds=round(dt, 2))
-    return {"stage": name, "variant": label, "partitions": n, "computed": len(pending), "seconds": round(dt, 2)}
+    return {"stage": name, "variant": label, "partitions": n, "computed": len(pending), "seconds": round(dt,
+                                                                                                         2)}
 
 
 def _remove_beyond(layout: RunLayout, name: str, label: str, n: int) -> None:

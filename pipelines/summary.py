@@ -31,13 +31,16 @@ def stage_health(cfg: dict, names) -> list[str]:
         except (KeyError, ValueError, OSError):
             continue
         if v.size and np.isfinite(v).mean() < HEALTH_MIN_VALID:
-            warnings.append(f"WARNING: stage {name} gave a valid {col} to only {np.isfinite(v).mean():.1%} of "
-                            f"{v.size:,} stars; see its flag column and the inputs it reads (mwdisk stages)")
+            warnings.append(
+                f"WARNING: stage {name} gave a valid {col} to only {np.isfinite(v).mean():.1%} of "
+                f"{v.size:,} stars; see its flag column and the inputs it reads (mwdisk stages)"
+            )
     return warnings
 
 
 def written_outputs(out: Path, names) -> list[str]:
-    """The outputs (``StageSpec.outputs``) of the stages ``names`` that are in ``out``, and provenance.json."""
+    """The outputs (``StageSpec.outputs``) of the stages ``names`` that are in ``out``, and
+    provenance.json."""
     from mwdisk.stages import ALL_STAGES
 
     found = [o for n in names if n in ALL_STAGES for o in ALL_STAGES[n].outputs
@@ -57,7 +60,9 @@ def summary_text(cfg: dict, summaries: dict) -> str:
     out = Path(cfg["run"]["out"])
     lines = ["", "mwdisk run finished"]
     for name, s in summaries.items():
-        lines.append(f"  {name:<11} {s.get('computed', 0):>4} partitions computed in {s.get('seconds', 0):8.1f} s")
+        lines.append(
+            f"  {name:<11} {s.get('computed', 0):>4} partitions computed in {s.get('seconds', 0):8.1f} s"
+        )
     health = stage_health(cfg, summaries)
     if health:
         lines += ["", *health]
@@ -73,22 +78,41 @@ def summary_text(cfg: dict, summaries: dict) -> str:
         pot = cfg["run"]["potential"]
         mock = cfg["run"]["catalog"] is None
         m = cfg["mock"]
-        lines += ["", f"[Fe/H]-R_g gradients ({pot}, R0 {cfg['frame']['R0_kpc']} kpc, v0 {cfg['frame']['vcirc_kms']} "
-                      f"km/s; scatter-aware error model, the paper's naive model in brackets):"]
+        lines += [
+            "",
+            f"[Fe/H]-R_g gradients ({pot}, R0 {cfg['frame']['R0_kpc']} kpc, v0 {cfg['frame']['vcirc_kms']} "
+            f"km/s; scatter-aware error model, the paper's naive model in brackets):",
+        ]
         for sel in ("thin_disk", "thick_disk"):
-            rows = t[(t.selection == sel) & (t.radius == "rg") & (t.potential == pot)].set_index("error_model")
+            rows = t[(t.selection == sel) & (t.radius == "rg") & (t.potential == pot)].set_index(
+                "error_model"
+            )
             if rows.empty:
                 continue
             sc, nv = rows.loc["scatter"], rows.loc["naive"]
-            young = g[(g.selection == sel) & (g.radius == "rg") & (g.potential == pot) & (g.error_model == "scatter")]
+            young = g[
+                (g.selection == sel)
+                & (g.radius == "rg")
+                & (g.potential == pot)
+                & (g.error_model == "scatter")
+            ]
             young = young[young.n_stars >= cfg["gradients"]["min_stars"]].sort_values("bin_lo_gyr").head(1)
             lines.append(f"  {sel}:")
-            lines.append(f"    youngest usable bin gradient  {_fmt(sc.gradient_youngest_dex_per_kpc)} dex/kpc "
-                         f"[{_fmt(nv.gradient_youngest_dex_per_kpc)}]"
-                         + (f"  (bin {young.bin_lo_gyr.iloc[0]:g}-{young.bin_hi_gyr.iloc[0]:g} Gyr, "
-                            f"{int(young.n_stars.iloc[0])} stars)" if len(young) else ""))
-            lines.append(f"    trend with age               {_fmt(sc.slope_dex_per_kpc_per_gyr, sc.slope_err_dex_per_kpc_per_gyr)}"
-                         f" dex/kpc/Gyr [{_fmt(nv.slope_dex_per_kpc_per_gyr)}]")
+            lines.append(
+                f"    youngest usable bin gradient  {_fmt(sc.gradient_youngest_dex_per_kpc)} dex/kpc "
+                f"[{_fmt(nv.gradient_youngest_dex_per_kpc)}]"
+                + (
+                    f"  (bin {young.bin_lo_gyr.iloc[0]:g}-{young.bin_hi_gyr.iloc[0]:g} Gyr, "
+                    f"{int(young.n_stars.iloc[0])} stars)"
+                    if len(young)
+                    else ""
+                )
+            )
+            lines.append(
+                f"    trend with age               "
+                f"{_fmt(sc.slope_dex_per_kpc_per_gyr, sc.slope_err_dex_per_kpc_per_gyr)}"
+                f" dex/kpc/Gyr [{_fmt(nv.slope_dex_per_kpc_per_gyr)}]"
+            )
             if mock:
                 if sel == "thin_disk":
                     inj = (f"injected: {m['thin_gradient']:+.4f} dex/kpc at 1 Gyr, flattening "
@@ -96,8 +120,10 @@ def summary_text(cfg: dict, summaries: dict) -> str:
                 else:
                     inj = f"injected: {m['thick_gradient']:+.4f} dex/kpc at all ages, no trend"
                 lines.append(f"    {inj}")
-        lines.append("  paper: thin disk -0.075 dex/kpc for the youngest stars, flattening +0.003 dex/kpc/Gyr; "
-                     "thick disk about +0.02 dex/kpc")
+        lines.append(
+            "  paper: thin disk -0.075 dex/kpc for the youngest stars, flattening +0.003 dex/kpc/Gyr; "
+            "thick disk about +0.02 dex/kpc"
+        )
     written = written_outputs(out, summaries)
     lines.append(f"\nOutputs in {out.resolve()} (of the stages run): {', '.join(written)}")
     per_star = [o for o in written if o.rstrip("/") in ("extinction", "ages", "phasespace", "orbits")]

@@ -10,14 +10,14 @@ INPUT_DIR (default ``../shared/data/isochrones`` relative to the repository) hol
 HDF5 cubes on native EEPs) and ``mist-bc-gaia/mist_bc_ubvriplus_gaia_2mass.h5`` (MIST Gaia EDR3 bolometric
 corrections).
 
-Method: the native isochrones (scaled-solar, [Fe/H] = [M/H]) are interpolated linearly in log10(age) and then in
-[Fe/H], always at fixed EEP over the EEPs common to the bracketing nodes, onto the paper's ages and the default
-[M/H]_eff axis; points with non-increasing initial mass are dropped; Gaia G/BP/RP = Mbol - BC(Teff, log g,
-[M/H], A_V=0) from the MIST table; band extinction per A_V = BC(A_V=0) - BC(A_V=1). DSEP ends at the tip of the
-red giant branch; PARSEC keeps the core-helium burning (to the TACHeB) and MIST the core-helium burning and the
-early AGB (cut before the TP-AGB), both without the He-flash EEPs, with float32 mass ties resolved
-(:func:`spread_ties`). Each point carries its phase code (``mwdisk.isochrones.phases``). The files record their
-provenance (what was kept, how ties were handled).
+Method: the native isochrones (scaled-solar, [Fe/H] = [M/H]) are interpolated linearly in log10(age) and then
+in [Fe/H], always at fixed EEP over the EEPs common to the bracketing nodes, onto the paper's ages and the
+default [M/H]_eff axis; points with non-increasing initial mass are dropped; Gaia G/BP/RP = Mbol - BC(Teff,
+log g, [M/H], A_V=0) from the MIST table; band extinction per A_V = BC(A_V=0) - BC(A_V=1). DSEP ends at the
+tip of the red giant branch; PARSEC keeps the core-helium burning (to the TACHeB) and MIST the core-helium
+burning and the early AGB (cut before the TP-AGB), both without the He-flash EEPs, with float32 mass ties
+resolved (:func:`spread_ties`). Each point carries its phase code (``mwdisk.isochrones.phases``). The files
+record their provenance (what was kept, how ties were handled).
 """
 
 from __future__ import annotations
@@ -260,9 +260,11 @@ def build_grid(
             mags = bc.magnitudes(mbol, mh, teff, iso["logg"])
             ext = bc.extinction_per_av(mh, teff, iso["logg"], 1.0)
             new = {
-                "eep": iso["eep"], "mass_init_msun": iso["mass_init_msun"], "teff_k": teff, "logg": iso["logg"],
+                "eep": iso["eep"], "mass_init_msun": iso["mass_init_msun"], "teff_k": teff,
+                "logg": iso["logg"],
                 "logl": iso["logl"], "mbol_mag": mbol, "g_mag": mags[:, 0], "bp_mag": mags[:, 1],
-                "rp_mag": mags[:, 2], "ag_per_av": ext[:, 0], "abp_per_av": ext[:, 1], "arp_per_av": ext[:, 2],
+                "rp_mag": mags[:, 2], "ag_per_av": ext[:, 0], "abp_per_av": ext[:, 1],
+                "arp_per_av": ext[:, 2],
             }
             for c in POINT_COLUMNS:
                 cols[c].append(new[c])
@@ -289,34 +291,42 @@ def build_grid(
 
 
 METHOD = (
-    "Native scaled-solar isochrones ([Fe/H]=[M/H]_eff, [alpha/Fe]=0) interpolated linearly in log10(age) then "
+    "Native scaled-solar isochrones ([Fe/H]=[M/H]_eff, [alpha/Fe]=0) interpolated linearly in log10(age) "
+    "then "
     "linearly in [Fe/H] at fixed EEP (never across EEPs), over the EEPs common to the bracketing nodes; "
     "nodes within 1e-4 dex are taken as they are. Points whose initial mass does not exceed all earlier "
-    "points are dropped after interpolation (none are for PARSEC/MIST, whose native ties are resolved first). "
+    "points are dropped after interpolation (none are for PARSEC/MIST, whose native ties are resolved "
+    "first). "
     "Teff = 10**logTeff, Mbol = 4.74 - 2.5 log L. Gaia EDR3 "
     "G, BP, RP = Mbol - BC(Teff, log g, [M/H], A_V=0), BC multilinear in the MIST v1.2 table (Rv=3.1); "
     "band/A_V = BC(A_V=0) - BC(A_V=1). Stored as integers of fixed quanta (see storage_quanta), delta-coded, "
     "gzip level 9 + shuffle. Phase codes per point (points/phase): mwdisk.isochrones.phases."
 )
 EEP_CUT = {
-    "dsep": "RGB tip (DSEP ends there). Native float32 initial-mass ties (the last point of some tracks, at the "
+    "dsep": "RGB tip (DSEP ends there). Native float32 initial-mass ties (the last point of some tracks, "
+            "at the "
             "tip) are dropped, as in the grids built before the phase column (point columns unchanged).",
     "parsec": "Kept: PMS/MS, SGB, RGB up to the tip (EEP 605), core-He burning from the ZACHeB (631) to the "
-              "TACHeB (707), where the lachesis PARSEC cube ends for log age >= 9.3 (younger tracks, which go on, "
+              "TACHeB (707), where the lachesis PARSEC cube ends for log age >= 9.3 (younger tracks, "
+              "which go on, "
               "are cut there too). Dropped: the fractional-label points 3 < phase < 4 at EEPs 606..630 (an "
               "interpolated He-flash bridge from the tip back to the ZACHeB at the tip's initial mass).",
-    "mist": "Kept: PMS/MS, RGB (incl. subgiants) up to the tip (EEP 605), core-He burning from the ZACHeB (631), "
+    "mist": "Kept: PMS/MS, RGB (incl. subgiants) up to the tip (EEP 605), core-He burning from the ZACHeB "
+            "(631), "
             "early AGB from the TACHeB (707) up to EEP 807; cut: TP-AGB (808..) and post-AGB. Dropped: the "
             "He-flash EEPs 606..630 (sub-flashes jumping 0.5 dex in log g per EEP at nearly fixed mass). "
             "[Fe/H] nodes below -2.0 are not read.",
 }
 TIES = (
     "Native float32 ties of initial mass (runs of equal values, e.g. ~45 per MIST track in the CHeB, mostly "
-    "duplicated points after the ZACHeB) are spread linearly in EEP over the value's float32 rounding interval "
+    "duplicated points after the ZACHeB) are spread linearly in EEP over the value's float32 rounding "
+    "interval "
     "(v +- ulp/2): no mass moves by more than its stored precision, every phase keeps its IMF weight. "
-    "The He-flash segment (RGB tip -> ZACHeB) gets an initial-mass interval of FLASH_DM_MSUN = 1e-9 Msun (the "
+    "The He-flash segment (RGB tip -> ZACHeB) gets an initial-mass interval of FLASH_DM_MSUN = 1e-9 Msun "
+    "(the "
     "ZACHeB mass is set to the tip mass + 1e-9; MIST's ~2e-4 Msun flash interval moves into the first CHeB "
-    "segment, at the ZACHeB), so it carries ~no IMF weight; its ends have phases rgb -> cheb. Initial mass is "
+    "segment, at the ZACHeB), so it carries ~no IMF weight; its ends have phases rgb -> cheb. Initial mass "
+    "is "
     "then strictly increasing along every native track, hence along every interpolated isochrone; it is "
     "stored at a quantum of 1e-10 Msun (int64 deltas where needed), which keeps it strictly increasing."
 )
@@ -356,7 +366,8 @@ def build_family(
         "phases_kept": {"dsep": ["ms", "subgiant", "rgb"], "parsec": ["ms", "subgiant", "rgb", "cheb"],
                         "mist": ["ms", "subgiant", "rgb", "cheb", "agb"]}[family],
         "phase_codes": "points/phase int8: -1 unknown, 0 ms (incl. pre-MS), 1 subgiant, 2 rgb, 3 cheb, 4 agb "
-                       "(early AGB); subgiant/rgb boundary log g 3.6 after the TAMS (EEP 454 for PARSEC/MIST; "
+                       "(early AGB); subgiant/rgb boundary log g 3.6 after the TAMS "
+                       "(EEP 454 for PARSEC/MIST; "
                        "DSEP: the hottest point with log g > 3.4); see mwdisk/isochrones/phases.py",
         "ties": TIES if family in POST_TIP else EEP_CUT["dsep"],
         "native_stats": stats,
@@ -384,16 +395,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("input_dir", nargs="?", type=Path, default=DEFAULT_INPUT, help="isochrone inputs folder")
     ap.add_argument("--out-dir", type=Path, default=REPO / "mwdisk" / "data")
-    ap.add_argument("--families", nargs="+", default=["dsep", "parsec", "mist"], choices=["dsep", "parsec", "mist"])
+    ap.add_argument("--families", nargs="+", default=["dsep", "parsec", "mist"],
+                    choices=["dsep", "parsec", "mist"])
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not args.input_dir.is_dir():
-        ap.error(f"input folder {args.input_dir} not found; pass the folder holding lachesis/ and mist-bc-gaia/")
+        ap.error(
+            f"input folder {args.input_dir} not found; pass the folder holding lachesis/ and mist-bc-gaia/"
+        )
     bc = read_mist_bc_table(args.input_dir / INPUTS["bc"])
     for fam in args.families:
         out = args.out_dir / f"isochrones_{fam}.h5"
         grid = build_family(fam, args.input_dir, out, bc=bc)
-        logger.info("%s: %d isochrones, %d points, %.2f MB", out, grid.n_iso, grid.n_pts, out.stat().st_size / 1e6)
+        logger.info("%s: %d isochrones, %d points, %.2f MB", out, grid.n_iso, grid.n_pts,
+                    out.stat().st_size / 1e6)
     return 0
 
 

@@ -8,9 +8,8 @@ generator, so no test depends on global random state.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,7 +42,8 @@ def rng() -> np.random.Generator:
 
 # Tests that need a service a laptop lacks run only when asked (.ci/run asks for them and starts the service).
 _SERVICES = {
-    "slurm": ("MWDISK_TEST_SLURM", "needs the single-node SLURM of deploy/slurm/start.sh: run it, eval its export "
+    "slurm": ("MWDISK_TEST_SLURM", "needs the single-node SLURM of deploy/slurm/start.sh: "
+                                   "run it, eval its export "
                                    "line, and set MWDISK_TEST_SLURM=1 (.ci/run does)"),
     "browser": ("MWDISK_TEST_BROWSER", "needs headless Chromium (apt-get install chromium) and "
                                        "MWDISK_TEST_BROWSER=1 (.ci/run does)"),

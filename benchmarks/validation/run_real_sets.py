@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/validation/run_real_sets.py --data ../shared/data --out /tmp/real-runs
 
 1. Montalban+2021 x APOGEE DR17 (95 Kepler giants; Gaia EDR3 astrometry, Bailer-Jones distances, APOGEE
-   DR17 spectroscopy): ``mwdisk ingest --table ... --columns tests/data/readers/montalban2021_apogee_dr17_columns.yaml``
+   DR17 spectroscopy): ``mwdisk ingest --table ... --columns
+   tests/data/readers/montalban2021_apogee_dr17_columns.yaml``
 2. Gaia DR3 x LAMOST DR9 (1,838 stars, no astrometric errors, no [alpha/Fe]):
    ``mwdisk ingest --table ... --columns tests/data/readers/gaia_lamost_dr9_1838_columns.yaml``
 
@@ -54,7 +55,9 @@ def describe(name: str, res: dict) -> pd.DataFrame:
 
     run = res["run"]
     ing = pd.read_parquet(run / "ingest")
-    print(f"\n== {name}: ingest {res['t_ingest_s']:.1f} s, run {res['t_run_s']:.1f} s (2 cores, shared, noisy)")
+    print(
+        f"\n== {name}: ingest {res['t_ingest_s']:.1f} s, run {res['t_run_s']:.1f} s (2 cores, shared, noisy)"
+    )
     for s in STAGES:
         df = pd.read_parquet(run / s)
         print(f"  {s:<11} {len(df):>6} rows, {df['source_id'].nunique():>6} unique source_id")

@@ -23,8 +23,8 @@ from .estimate import AgeResult, ErrorFloors, estimate_ages
 from .flags import DEFAULT_RC_BOX, AgeFlag, RCBox
 from .grid import N_PHASES, PHASE_NAMES, grid_has_cheb, prepare_grid
 from .kernel import N_SIGMA_WINDOW, g_function
-from .options import AgeOptions
 from .observables import DEFAULT_OBSERVABLES, OBSERVABLES, absolute_mag, star_mh
+from .options import AgeOptions
 from .summary import INTERVAL_LEVEL, INTERVAL_PERCENTILES, INTERVALS, summarize_G
 
 __all__ = [

@@ -108,8 +108,9 @@ def estimate_ages(
 
     Parameters are those of :func:`g_function` plus ``interval``, ``interval_level`` and
     ``interval_percentiles`` (:func:`summarize_G`; default: the 16th-84th percentiles of G), ``floors``
-    (:class:`ErrorFloors` added in quadrature to the errors; default none) and ``rc_box`` (:class:`RCBox`, None
-    to disable the red-clump box flag) and ``cheb_threshold`` (the CHEB flag's ``p_cheb``). Never raises for a bad star: it gets NaN ages, a zero G row and flags.
+    (:class:`ErrorFloors` added in quadrature to the errors; default none) and ``rc_box`` (:class:`RCBox`,
+    None to disable the red-clump box flag) and ``cheb_threshold`` (the CHEB flag's ``p_cheb``). Never raises
+    for a bad star: it gets NaN ages, a zero G row and flags.
 
     Returns
     -------

@@ -400,7 +400,8 @@ def g_function(
             ok = np.isfinite(v) & np.isfinite(e) & (e > 0)
             n_obs += ok
             obs[:, k] = np.where(ok, v, 0.0)
-            inv_err[:, k] = np.where(ok, 1.0 / e, 0.0)  # a missing observable drops out of chi2 and the window
+            # a missing observable drops out of chi2 and the window
+            inv_err[:, k] = np.where(ok, 1.0 / e, 0.0)
         valid = n_obs >= min_observables
         feh, feh_err, afe, afe_err = (
             _as_float(x, n, nm)
@@ -438,9 +439,11 @@ def g_function(
     # (Teff): neighbours touch the same isochrone points (cache reuse; ~10-20 % faster than composition order)
     order = np.lexsort((obs[:, 0], obs[:, 2] // 0.5, np.floor(c1 / 0.25))).astype(np.int64)
     _g_kernel(order, obs, inv_err, c1, inv1, c2, inv2, prep.comp_axis == "feh_afe", valid, float(n_sigma),
-              window == "ellipsoid", likelihood == "segment", prep.P, prep.seg_w, prep.seg_beta, prep.seg_phase,
+              window == "ellipsoid", likelihood == "segment", prep.P, prep.seg_w, prep.seg_beta,
+              prep.seg_phase,
               prep.iso_key, prep.iso_c2, prep.iso_age_idx, prep.iso_wstep, prep.iso_lo, prep.iso_hi,
-              prep.blk_start, prep.blk_p0, prep.blk_p1, prep.blk_lo, prep.blk_hi, _trapezoid_weights(ages), G, Ph)
+              prep.blk_start, prep.blk_p0, prep.blk_p1, prep.blk_lo, prep.blk_hi, _trapezoid_weights(ages), G,
+              Ph)
     gmax = G.max(axis=1) if G.shape[1] else np.zeros(n)
     none = valid & ~(gmax > 0)
     flags[none] |= AgeFlag.NO_ISOCHRONE

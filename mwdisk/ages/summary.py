@@ -29,7 +29,8 @@ INTERVALS = ("percentile", "level")
 
 @numba.njit(cache=True, inline="always")
 def _quantile(G, s, ages, cum, q):  # pragma: no cover - numba
-    """Age below which a fraction ``q`` of the linearly interpolated G's area lies (``cum`` its cumulative)."""
+    """Age below which a fraction ``q`` of the linearly interpolated G's area lies (``cum`` its
+    cumulative)."""
     m = ages.size
     target = q * cum[m - 1]
     i = 0
@@ -135,8 +136,8 @@ def summarize_G(G, ages_gyr, interval_level: float = INTERVAL_LEVEL, interval: s
     dict of numpy.ndarray
         ``age_mode_gyr`` (grid age of the maximum, the first if tied), ``age_median_gyr`` (half the area of
         the linearly interpolated G), ``age_lo_gyr`` / ``age_hi_gyr`` (the interval: widest extent where
-        the interpolated G >= level, a bound at the grid's end being that end; or the percentiles), ``age_err_frac = (hi - lo) / (2 mode)``, and
-        ``age_flags`` with EDGE_LO, EDGE_HI, MULTIMODAL bits.
+        the interpolated G >= level, a bound at the grid's end being that end; or the percentiles),
+        ``age_err_frac = (hi - lo) / (2 mode)``, and ``age_flags`` with EDGE_LO, EDGE_HI, MULTIMODAL bits.
 
     Examples
     --------

@@ -153,14 +153,17 @@ def _mock(run, injected):
 #: Every figure, in report order.
 FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec(
-        "fig05_chemistry", "Fig. 5: the chemistry plane",
+        "fig05_chemistry",
+        "Fig. 5: the chemistry plane",
         "[&alpha;/Fe] against [Fe/H] of the base sample (SNR &gt; 50 and age error &lt; 25 %), log "
         "density in grey with contours at 5, 25, 50, 75 and 95 % of the peak. The dashed division line "
         "through (-0.5, 0.15), (-0.25, 0.15), (0.25, 0.05) and its copies shifted by &plusmn;0.1 dex split "
         "the plane into the chemical groups 1 (&alpha;-poor) to 4 (&alpha;-rich) of Fig. 10.",
-        _fig05),
+        _fig05,
+    ),
     FigureSpec(
-        "fig06_thin_disk", "Fig. 6: the thin disk",
+        "fig06_thin_disk",
+        "Fig. 6: the thin disk",
         "Thin disk (below the division line, Z<sub>max</sub> &lt; 0.25 kpc). Top left: gradient "
         "d[Fe/H]/dR<sub>g</sub> of each 1.25 Gyr age bin (y bar: 1&sigma; ODR slope error; x bar: 16th to "
         "84th percentile of the members' error-expanded ages; open symbols: bins below the minimum "
@@ -168,66 +171,89 @@ FIGURES: tuple[FigureSpec, ...] = (
         "in chemistry and in R<sub>g</sub>-Z<sub>max</sub> (dashed lines at 0.25 and 2 kpc). Right: [Fe/H] "
         "against R<sub>g</sub> in each age bin with the line fitted there (solid: default error model, "
         "dashed: the other).",
-        _disk("thin_disk")),
+        _disk("thin_disk"),
+    ),
     FigureSpec(
-        "fig07_thick_disk", "Fig. 7: the thick disk",
+        "fig07_thick_disk",
+        "Fig. 7: the thick disk",
         "Thick disk (above the division line, Z<sub>max</sub> &gt; 2 kpc), drawn as Fig. 6 on the same axes. "
         "The paper finds positive gradients of about +0.02 dex/kpc at all ages.",
-        _disk("thick_disk")),
+        _disk("thick_disk"),
+    ),
     FigureSpec(
-        "fig08_chemistry_age", "Fig. 8: chemistry coloured by age",
+        "fig08_chemistry_age",
+        "Fig. 8: chemistry coloured by age",
         "Median maximum-likelihood age of the stars in each cell of the chemistry plane (cells with at least "
         "3 stars). Old stars should sit in the &alpha;-rich sequence and young ones in the &alpha;-poor one; "
         "young &alpha;-rich stars would show as dark cells above the line.",
-        _fig08),
+        _fig08,
+    ),
     FigureSpec(
-        "fig09_zmax_slices", "Fig. 9: Z<sub>max</sub> slices",
+        "fig09_zmax_slices",
+        "Fig. 9: Z<sub>max</sub> slices",
         "Four slices in Z<sub>max</sub> from orbitally cold (left) to hot (right). Top: gradient against age "
         "with the trend; middle and bottom: the slice's chemistry and orbits.",
-        _slices(slices.ZMAX_SLICES, "Slices in $Z_\\mathrm{max}$ (cold to hot)")),
+        _slices(slices.ZMAX_SLICES, "Slices in $Z_\\mathrm{max}$ (cold to hot)"),
+    ),
     FigureSpec(
-        "fig10_chemistry_slices", "Fig. 10: chemical slices",
+        "fig10_chemistry_slices",
+        "Fig. 10: chemical slices",
         "The four chemical groups of Fig. 5 (d = [&alpha;/Fe] minus the division line), drawn as Fig. 9.",
-        _slices(slices.CHEM_SLICES, "Chemical groups of Fig. 5 ($\\alpha$-poor to $\\alpha$-rich)")),
+        _slices(slices.CHEM_SLICES, "Chemical groups of Fig. 5 ($\\alpha$-poor to $\\alpha$-rich)"),
+    ),
     FigureSpec(
-        "fig11_potentials", "Fig. 11: potentials",
+        "fig11_potentials",
+        "Fig. 11: potentials",
         "Thin-disk gradients with R<sub>g</sub> computed in each potential of the sweep (MWPotential2014, "
         "McMillan17, Irrgang13 I, all rescaled to the run's R<sub>0</sub> and v<sub>0</sub>).",
-        _fig11),
+        _fig11,
+    ),
     FigureSpec(
-        "fig12_solar_parameters", "Fig. 12: solar radius and circular speed",
+        "fig12_solar_parameters",
+        "Fig. 12: solar radius and circular speed",
         "Thin-disk gradients for other solar radii R<sub>0</sub> (left) and circular speeds v<sub>0</sub> "
         "(right) in the run's potential; the frame changes L<sub>z</sub> and hence R<sub>g</sub>.",
-        _fig12),
+        _fig12,
+    ),
     FigureSpec(
-        "fig13_high_quality", "Fig. 13: high-quality sample",
+        "fig13_high_quality",
+        "Fig. 13: high-quality sample",
         "Gradients of the thin-disk stars with age errors below 10 % that are turn-off or subgiant stars "
         "(Teff &gt; 5750 K, or log g &lt; 4 and Teff &gt; 5250 K; grey crosses and solid line) over the full "
         "thin disk (faint points, black dashed trend).",
-        _or_skip(quality.high_quality_figure, "gradients.csv has no high_quality rows of the run's variant")),
+        _or_skip(quality.high_quality_figure, "gradients.csv has no high_quality rows of the run's variant"),
+    ),
     FigureSpec(
-        "rpresent_vs_rg", "Guiding against present radius",
+        "rpresent_vs_rg",
+        "Guiding against present radius",
         "Gradients against R<sub>g</sub> (black) and against the present radius R (orange) for the thin and "
         "thick disk. The paper finds a U shape with R<sub>present</sub> for the thin disk.",
-        _or_skip(quality.rpresent_figure, "gradients.csv has no thin- or thick-disk rows")),
+        _or_skip(quality.rpresent_figure, "gradients.csv has no thin- or thick-disk rows"),
+    ),
     FigureSpec(
-        "error_models", "Scatter-aware against naive error model",
+        "error_models",
+        "Scatter-aware against naive error model",
         "The same bins fitted with the scatter-aware error model (black; [Fe/H] error plus the fitted "
         "intrinsic scatter) and the naive one (blue; [Fe/H] error only, which ODR compensates by steepening "
         "the slope where the R<sub>g</sub> spread is large: METHOD.md section 6).",
-        _or_skip(quality.error_model_figure, "gradients.csv lacks rows of one of the two error models")),
+        _or_skip(quality.error_model_figure, "gradients.csv lacks rows of one of the two error models"),
+    ),
     FigureSpec(
-        "core_helium_burning", "With and without core-helium-burning stars",
+        "core_helium_burning",
+        "With and without core-helium-burning stars",
         "Gradients of the thin and thick disk with every star (black) and without the stars whose age "
         "posterior is mostly core-helium burning (red clump, horizontal branch; p<sub>cheb</sub> &ge; "
         "ages.cheb_threshold; green). Drawn only with an isochrone grid that has that phase.",
-        _or_skip(quality.cheb_figure, "the run's isochrone grid has no core-helium burning (no *_nocheb rows)")),
+        _or_skip(quality.cheb_figure,
+                 "the run's isochrone grid has no core-helium burning (no *_nocheb rows)")),
     FigureSpec(
-        "mock_recovery", "Mock: recovered against injected gradients",
+        "mock_recovery",
+        "Mock: recovered against injected gradients",
         "On the built-in mock: the gradient recovered in each age bin against the injected law (thin disk "
         "g(age) = thin_gradient + thin_flattening (age - 1 Gyr), thick disk constant), evaluated at the "
         "bin's abscissa, for both error models; residuals on the right.",
-        _mock),
+        _mock,
+    ),
 )
 
 

@@ -30,7 +30,7 @@ def _group_labels(ax, ctx: FigureContext, feh_range, afe_range) -> None:
     s = float(p["chem_shift"])
     x = feh_range[0] + 0.06 * (feh_range[1] - feh_range[0])
     base = float(chem_line(np.array([x]), p["chem_line_feh"], p["chem_line_afe"])[0])
-    for k, dy in zip((1, 2, 3, 4), (-1.5 * s, -0.5 * s, 0.5 * s, 1.5 * s)):
+    for k, dy in zip((1, 2, 3, 4), (-1.5 * s, -0.5 * s, 0.5 * s, 1.5 * s), strict=True):
         y = base + dy
         if afe_range[0] < y < afe_range[1]:
             ax.text(x, y, f"chem {k}", fontsize=8, va="center", color="#D55E00",

@@ -89,7 +89,7 @@ def member_truth_slopes(
         if col not in stars:
             continue
         in_sel = stars[col].to_numpy(dtype=bool)
-        for lo, hi in zip(edges[:-1], edges[1:]):
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
             m = in_sel & (age >= lo) & (age < hi) & np.isfinite(x) & np.isfinite(y)
             slope = np.polyfit(x[m], y[m], 1)[0] if m.sum() >= 3 else np.nan
             rows.append({"selection": sel, "bin_lo_gyr": float(lo), "members_true_slope_dex_per_kpc": slope})

@@ -30,7 +30,7 @@ def _paired_figure(panels: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]], ctx
     with style():
         fig = new_figure(6.5 * len(panels), 5.0)
         axes = fig.subplots(1, len(panels), squeeze=False)[0]
-        for ax, (sel, rows_1, rows_2) in zip(axes, panels):
+        for ax, (sel, rows_1, rows_2) in zip(axes, panels, strict=True):
             draw_gradient_panel(ax, rows_1, ctx, label=label_1, color="k", x_offset_gyr=-0.06)
             draw_gradient_panel(ax, rows_2, ctx, label=label_2, color=color_2, marker="s", x_offset_gyr=0.06,
                                 linestyle="--")

@@ -83,7 +83,7 @@ def potentials_figure(
     with style():
         fig = new_figure(7.5, 5.0)
         ax = fig.add_subplot()
-        for k, (pot, dx) in enumerate(zip(pots, offsets)):
+        for k, (pot, dx) in enumerate(zip(pots, offsets, strict=True)):
             rows = gradient_rows(gradients, selection, potential=pot, R0_kpc=ctx.R0_kpc, v0_kms=ctx.v0_kms,
                                  error_model=ctx.error_model)
             name = POTENTIAL_LABELS.get(pot, pot) + (" (run)" if pot == ctx.potential else "")
@@ -110,11 +110,11 @@ def frames_figure(
     with style():
         fig = new_figure(6.8 * len(panels), 5.0)
         axes = fig.subplots(1, len(panels), squeeze=False, sharey=True)[0]
-        for ax, (key, values) in zip(axes, panels):
+        for ax, (key, values) in zip(axes, panels, strict=True):
             default = ctx.R0_kpc if key == "R0_kpc" else ctx.v0_kms
             vals = sorted(set(values) | {default})
             offsets = np.linspace(-0.12, 0.12, len(vals))
-            for k, (val, dx) in enumerate(zip(vals, offsets)):
+            for k, (val, dx) in enumerate(zip(vals, offsets, strict=True)):
                 r0, v0 = (val, ctx.v0_kms) if key == "R0_kpc" else (ctx.R0_kpc, val)
                 rows = gradient_rows(gradients, selection, potential=ctx.potential, R0_kpc=r0, v0_kms=v0,
                                      error_model=ctx.error_model)

@@ -12,10 +12,10 @@ ages were underestimated). Here every star contributes its full age likelihood i
 
 on the isochrone grid's ages :math:`\\tau_k` with trapezoid weights :math:`W_k` (the integral over age of the
 linearly interpolated G, as everywhere in mwdisk). :math:`G_i` is the stored ``age_G_u16`` of the star,
-e_i its [Fe/H] error, R_i its radius (R_g of the run's potential or R_present) and sigma_R,i the Monte-Carlo spread
-of that radius. That is the issue's formula, kept as ``radius_model="conditional"``. It treats the measured
-radius as the true one, which attenuates the gradient by var(R) / (var(R) + sigma_R^2): -0.0713 +- 0.0007
-for an injected -0.075 on 40,000 synthetic stars with sigma_R of 0.1-0.5 kpc. The default
+e_i its [Fe/H] error, R_i its radius (R_g of the run's potential or R_present) and sigma_R,i the Monte-Carlo
+spread of that radius. That is the issue's formula, kept as ``radius_model="conditional"``. It treats the
+measured radius as the true one, which attenuates the gradient by var(R) / (var(R) + sigma_R^2): -0.0713 +-
+0.0007 for an injected -0.075 on 40,000 synthetic stars with sigma_R of 0.1-0.5 kpc. The default
 (``radius_model="structural"``) also models the true radii of the stars of age tau as N(m(tau), w(tau)^2)
 (m and log w linear in age), so each term of the sum becomes
 N(R_i | m, w^2 + sigma_R,i^2) N([Fe/H]_i | a + g (R-hat_i - R_ref), s^2 + e_i^2 + g^2 lambda sigma_R,i^2) with
@@ -921,7 +921,7 @@ def fit_law(evaluate: Callable[[np.ndarray], np.ndarray], spec: LawSpec, n_stars
         jac[:, j] = [(dp[k] - dm[k]) / 2e-6 for k in derived]
     var = np.einsum("ij,jk,ik->i", jac, covf, jac)
     ok_cov = bool(idx.size) and bool(np.all(np.isfinite(cov[np.ix_(idx, idx)])))
-    err = {k: (float(np.sqrt(v)) if ok_cov and v >= 0 else np.nan) for k, v in zip(derived, var)}
+    err = {k: (float(np.sqrt(v)) if ok_cov and v >= 0 else np.nan) for k, v in zip(derived, var, strict=True)}
 
     # 3. bootstrap over blocks
     boot = None
@@ -933,7 +933,7 @@ def fit_law(evaluate: Callable[[np.ndarray], np.ndarray], spec: LawSpec, n_stars
         for _ in range(options.n_bootstrap):
             w = rng.multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks))
             th = theta.copy()
-            for it in range(options.bootstrap_iter):
+            for _it in range(options.bootstrap_iter):
                 g_w = total(th, w)[1]
                 step, _ = _newton_step(Hm, g_w, free)
                 th = _clip(th + step, spec)
@@ -941,6 +941,6 @@ def fit_law(evaluate: Callable[[np.ndarray], np.ndarray], spec: LawSpec, n_stars
             draws.append([d[k] for k in derived])
         boot = np.array(draws)
         if boot.shape[0] > 1:
-            err_boot = dict(zip(derived, boot.std(axis=0, ddof=1).tolist()))
+            err_boot = dict(zip(derived, boot.std(axis=0, ddof=1).tolist(), strict=True))
     return LawFit(theta, cov, ll, int(n_stars), derived, err, err_boot, converged, n_eval,
                   str(res.message), boot)

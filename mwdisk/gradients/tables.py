@@ -177,7 +177,7 @@ def gradient_table(
         for model in error_models:
             for k, fits, stats, n_rej, n_draws in per_bin:
                 fit = None if fits is None else fits[model]
-                row = dict(zip(GROUP_KEY_FIELDS, prefix))
+                row = dict(zip(GROUP_KEY_FIELDS, prefix, strict=True))
                 row.update(
                     error_model=model,
                     bin_lo_gyr=float(edges[k]),
@@ -240,7 +240,7 @@ def concat_gradient_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     if not tables:
         return pd.DataFrame(columns=list(GRADIENT_COLUMNS)).astype({"n_stars": "int64"})
     df = pd.concat(tables, ignore_index=True)
-    key = [_prefix_order(p) for p in zip(*(df[f] for f in GROUP_KEY_FIELDS))]
+    key = [_prefix_order(p) for p in zip(*(df[f] for f in GROUP_KEY_FIELDS), strict=True)]
     order = sorted(range(len(df)), key=lambda i: key[i])  # stable: rows of one prefix keep their order
     return df.iloc[order].reset_index(drop=True)
 
@@ -283,7 +283,7 @@ def trend_table(gradients: pd.DataFrame, *, min_members: int = 50, trend_age: st
             used = (d["n_stars"].to_numpy() >= min_members) & np.isfinite(s) & np.isfinite(e) & (e > 0)
             used &= np.isfinite(age)
         slope, err, youngest = fit_trend(age, s, e, used)
-        row = dict(zip(keys, key))
+        row = dict(zip(keys, key, strict=True))
         row.update(
             slope_dex_per_kpc_per_gyr=slope,
             slope_err_dex_per_kpc_per_gyr=err,

@@ -1,7 +1,7 @@
 """Gaia EDR3 magnitudes from Mbol through the MIST bolometric-correction table.
 
-``M_band = Mbol - BC_band(Teff, log g, [Fe/H], A_V)`` (MIST v1.2, Choi et al. 2016; Mbol_sun = 4.74). The A_V axis
-of the table gives the band extinction consistently: ``A_band(A_V) = BC_band(A_V=0) - BC_band(A_V)``.
+``M_band = Mbol - BC_band(Teff, log g, [Fe/H], A_V)`` (MIST v1.2, Choi et al. 2016; Mbol_sun = 4.74). The A_V
+axis of the table gives the band extinction consistently: ``A_band(A_V) = BC_band(A_V=0) - BC_band(A_V)``.
 The table is interpolated multilinearly in ([Fe/H], A_V, Teff, log g), inputs clipped to the table's range.
 """
 

@@ -1,9 +1,9 @@
 """Composition axes of the isochrone grid: the Salaris effective metallicity and the paper's nodes.
 
-Under the Salaris, Chieffi & Straniero (1993) approximation an alpha-enhanced isochrone looks like a scaled-solar
-one at the effective metallicity ``[M/H] = [Fe/H] + log10(0.638 f + 0.362)`` with ``f = 10**[alpha/Fe]``
-(METHOD.md section 1). The default composition axis of mwdisk is that one [M/H]_eff axis; the paper's
-([Fe/H], [alpha/Fe]) node grid is the paper-faithful option.
+Under the Salaris, Chieffi & Straniero (1993) approximation an alpha-enhanced isochrone looks like a
+scaled-solar one at the effective metallicity ``[M/H] = [Fe/H] + log10(0.638 f + 0.362)`` with ``f =
+10**[alpha/Fe]`` (METHOD.md section 1). The default composition axis of mwdisk is that one [M/H]_eff axis; the
+paper's ([Fe/H], [alpha/Fe]) node grid is the paper-faithful option.
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ def default_mh_nodes(mh_min: float = -2.0, mh_max: float = 0.5, step_dex: float 
     Nodes are rounded to 1e-6 dex so that they compare exactly with stored values.
     """
     if step_dex <= 0 or mh_max < mh_min:
-        raise ValueError(f"bad [M/H] axis {mh_min}..{mh_max} step {step_dex}; give mh_min <= mh_max, step > 0")
+        raise ValueError(
+            f"bad [M/H] axis {mh_min}..{mh_max} step {step_dex}; give mh_min <= mh_max, step > 0"
+        )
     n = int(round((mh_max - mh_min) / step_dex)) + 1
     return np.round(mh_min + step_dex * np.arange(n), 6)
 

@@ -54,16 +54,20 @@ def grid_info(name_or_path: str | Path = "dsep", comp_axis: str = "mh") -> str:
     lines = [
         f"isochrone grid: {grid.family} ({path})",
         f"  composition axis: {grid.comp_axis}",
-        f"  ages [Gyr]: {_fmt_axis(young)}" + (f"; {_fmt_axis(old)}" if old.size else "") + f"; {ages.size} ages",
+        f"  ages [Gyr]: {_fmt_axis(young)}"
+        + (f"; {_fmt_axis(old)}" if old.size else "")
+        + f"; {ages.size} ages",
         f"  [M/H]_eff: {_fmt_axis(grid.iso_mh)}",
         f"  [Fe/H]: {_fmt_axis(grid.iso_feh)}",
         f"  [alpha/Fe]: {_fmt_axis(grid.iso_afe)}",
         f"  isochrones: {grid.n_iso}; points: {grid.n_pts} ({n_per.min()}..{n_per.max()} per isochrone)",
         f"  initial mass [Msun]: {grid.mass_init_msun.min():.3f} .. {grid.mass_init_msun.max():.3f}; "
         f"Teff [K]: {grid.teff_k.min():.0f} .. {grid.teff_k.max():.0f}; "
-        f"log g: {grid.logg.min():.2f} .. {grid.logg.max():.2f}; M_G: {grid.g_mag.min():.2f} .. {grid.g_mag.max():.2f}",
+        f"log g: {grid.logg.min():.2f} .. {grid.logg.max():.2f}; "
+        f"M_G: {grid.g_mag.min():.2f} .. {grid.g_mag.max():.2f}",
         "  phases (points): " + ", ".join(
-            f"{PHASE_NAMES[int(c)]} {int(n)}" for c, n in zip(*np.unique(grid.phase, return_counts=True), strict=True)
+            f"{PHASE_NAMES[int(c)]} {int(n)}" for c, n in zip(*np.unique(grid.phase, return_counts=True),
+                                                              strict=True)
         ),
         f"  file size: {size / 1e6:.2f} MB",
         "  provenance:",

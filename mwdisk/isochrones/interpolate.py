@@ -1,8 +1,8 @@
 """Isochrone interpolation at fixed EEP (equivalent evolutionary phase).
 
 A native grid is held as a dense cube ``values[i_comp, i_age, i_eep, q]`` with NaN where an EEP is absent.
-Interpolation is linear in log10(age) and in composition between the two bracketing nodes, always at the same EEP
-(never across EEPs). Where the two neighbours cover different EEP ranges, only their common range survives
+Interpolation is linear in log10(age) and in composition between the two bracketing nodes, always at the same
+EEP (never across EEPs). Where the two neighbours cover different EEP ranges, only their common range survives
 (NaN propagates). Age is interpolated first (at each bracketing composition node), then composition.
 """
 
@@ -79,7 +79,9 @@ def axis_weights(nodes: np.ndarray, x: float, name: str = "axis") -> tuple[int, 
     if abs(nodes[j] - x) <= SNAP_TOL:
         return j, j, 0.0
     if x < nodes[0] or x > nodes[-1]:
-        raise ValueError(f"{name} = {x} is outside the grid range {nodes[0]}..{nodes[-1]}; do not extrapolate")
+        raise ValueError(
+            f"{name} = {x} is outside the grid range {nodes[0]}..{nodes[-1]}; do not extrapolate"
+        )
     i1 = int(np.searchsorted(nodes, x, side="right"))
     i0 = i1 - 1
     return i0, i1, float((x - nodes[i0]) / (nodes[i1] - nodes[i0]))

@@ -36,7 +36,8 @@ POINT_COLUMNS = (
     "abp_per_av",
     "arp_per_av",
 )
-#: The per-point evolutionary phase column (int8 codes of :mod:`mwdisk.isochrones.phases`), kept apart from the
+#: The per-point evolutionary phase column (int8 codes of :mod:`mwdisk.isochrones.phases`), kept apart from
+#: the
 #: float :data:`POINT_COLUMNS` (it is never interpolated: grids derived from a grid re-derive it).
 PHASE_COLUMN = "phase"
 #: Per-isochrone columns.

@@ -5,7 +5,8 @@ Codes (``IsochroneGrid.phase``, int8, non-decreasing along every isochrone):
 ===== ============ ==========================================================================================
 code  name         meaning
 ===== ============ ==========================================================================================
--1    ``unknown``  no rule known for the grid's family (a grid file of an unknown family without a phase column)
+-1    ``unknown``  no rule known for the grid's family (a grid file of an unknown family without a phase
+                   column)
 0     ``ms``       pre-main sequence and main sequence, up to the terminal-age MS (TAMS)
 1     ``subgiant`` after the TAMS while log g >= :data:`LOGG_SUBGIANT_RGB` (3.6)
 2     ``rgb``      red giant branch: from the first post-TAMS point with log g < 3.6 up to the RGB tip
@@ -33,9 +34,9 @@ and MIST: 454 TAMS, 605 RGB tip, 631 ZACHeB, 707 TACHeB, 808 TP-AGB start):
   the end of the blue hook where there is one) as the last ``ms`` point, then the log g rule.
 
 Subgiant/RGB boundary [CHOICE, all families]: a post-TAMS point is ``rgb`` from the first point with log g <
-:data:`LOGG_SUBGIANT_RGB` = 3.6 on (so the phase never goes back), ``subgiant`` before. This follows PARSEC's SGB
-label for old near-solar isochrones (which ends near log g 3.6); isochrones whose TAMS already lies below log g
-3.6 (young, metal-rich) have no ``subgiant`` points.
+:data:`LOGG_SUBGIANT_RGB` = 3.6 on (so the phase never goes back), ``subgiant`` before. This follows PARSEC's
+SGB label for old near-solar isochrones (which ends near log g 3.6); isochrones whose TAMS already lies below
+log g 3.6 (young, metal-rich) have no ``subgiant`` points.
 
 He flash: the segment joining the last ``rgb`` point (RGB tip) and the first ``cheb`` point (ZACHeB) is not an
 evolutionary sequence. The grid builder gives it an initial-mass interval of only
@@ -89,7 +90,8 @@ LOGG_TURNOFF_MIN = 3.4
 
 
 def phase_code(name: str) -> int:
-    """Integer code of a phase name (``"ms"``, ``"subgiant"``, ``"rgb"``, ``"cheb"``, ``"agb"``, ``"unknown"``).
+    """Integer code of a phase name (``"ms"``, ``"subgiant"``, ``"rgb"``, ``"cheb"``, ``"agb"``,
+    ``"unknown"``).
 
     Examples
     --------
@@ -167,9 +169,9 @@ def tip_limited_phases(
 ) -> np.ndarray:
     """Phases of isochrones that end at the RGB tip and carry no labels (DSEP): ``ms``, ``subgiant``, ``rgb``.
 
-    The last ``ms`` point of each isochrone is its turn-off: the hottest point with log g > ``logg_turnoff_min``
-    (the end of the blue hook where there is one; a proxy for the TAMS, which DSEP does not label). The points
-    after it are split by :func:`split_post_ms`.
+    The last ``ms`` point of each isochrone is its turn-off: the hottest point with log g >
+    ``logg_turnoff_min`` (the end of the blue hook where there is one; a proxy for the TAMS, which DSEP does
+    not label). The points after it are split by :func:`split_post_ms`.
 
     Returns
     -------
@@ -189,7 +191,8 @@ def tip_limited_phases(
     return split_post_ms(phase, logg, iso_start, logg_rgb)
 
 
-def derive_phases(family: str, eep: np.ndarray, logg: np.ndarray, teff_k: np.ndarray, iso_start) -> np.ndarray:
+def derive_phases(family: str, eep: np.ndarray, logg: np.ndarray, teff_k: np.ndarray,
+                  iso_start) -> np.ndarray:
     """Phases of a grid that carries none (files written before the phase column, native DSEP files, grids
     built in tests).
 
@@ -221,7 +224,8 @@ def derive_phases(family: str, eep: np.ndarray, logg: np.ndarray, teff_k: np.nda
 
 def flash_segments(phase: np.ndarray, iso_start: np.ndarray) -> np.ndarray:
     """(n_pts - 1,) bool: segment j (points j, j+1) joins the RGB tip to the ZACHeB (the He flash) within an
-    isochrone. Such segments are not an evolutionary sequence; the shipped grids give them ~zero IMF weight."""
+    isochrone. Such segments are not an evolutionary sequence; the shipped grids give them ~zero IMF
+    weight."""
     phase = np.asarray(phase)
     seg = (phase[:-1] == RGB) & (phase[1:] == CHEB)
     seg[np.asarray(iso_start)[1:-1] - 1] = False

@@ -65,7 +65,11 @@ def shipped_grid_path(family: str) -> Path:
 
 
 def write_grid_h5(
-    grid: IsochroneGrid, path: str | Path, bc_table=None, compression_level: int = 9, quanta: dict | None = None
+    grid: IsochroneGrid,
+    path: str | Path,
+    bc_table=None,
+    compression_level: int = 9,
+    quanta: dict | None = None,
 ) -> Path:
     """Write a grid to HDF5: point columns quantized (:data:`QUANTA`), delta-coded, gzipped; the phase codes
     as int8 (``points/phase``); provenance as JSON.
@@ -174,7 +178,12 @@ def quantize(grid: IsochroneGrid, quanta: dict | None = None) -> IsochroneGrid:
         )
     kw = {name: getattr(grid, name) for name in ("ages_gyr", "iso_start", *ISO_COLUMNS)}
     return IsochroneGrid(
-        family=grid.family, comp_axis=grid.comp_axis, provenance=grid.provenance, phase=grid.phase, **kw, **cols
+        family=grid.family,
+        comp_axis=grid.comp_axis,
+        provenance=grid.provenance,
+        phase=grid.phase,
+        **kw,
+        **cols,
     )
 
 

@@ -18,12 +18,19 @@ import numpy as np
 from mwdisk.rng import STREAM_MOCK, _uniforms
 
 from . import observe as obs
-from .observe import dust_av
 from .chemistry import chemistry_params, mean_afe, mean_feh
+from .observe import dust_av
 from .options import MockOptions
-from .populations import THICK, THIN, dispersions_kms, mean_vphi_kms, population_params, \
-    thin_scale_height_kpc, vcirc_and_slope
-from .stars import grid_arrays, kroupa_segments, kroupa_sample, place_on_isochrone
+from .populations import (
+    THICK,
+    THIN,
+    dispersions_kms,
+    mean_vphi_kms,
+    population_params,
+    thin_scale_height_kpc,
+    vcirc_and_slope,
+)
+from .stars import grid_arrays, kroupa_sample, kroupa_segments, place_on_isochrone
 
 __all__ = ["PROPOSAL_BASE", "sample_truth"]
 

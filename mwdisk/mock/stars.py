@@ -6,10 +6,11 @@ is then located on it (initial mass increases along an isochrone) and Teff, log 
 band extinction coefficients are interpolated linearly in mass. A mass above the isochrone's last point is a
 dead star (remnant, not observed); the rejection loop draws again. The last point is the RGB tip for DSEP and
 the end of the core-helium burning (PARSEC) or of the early AGB (MIST) for grids that go past the tip: there
-masses above the tip land on the red clump, and the He-flash segment (tip -> ZACHeB) spans only 1e-9 Msun. Ages outside the grid (the optional < 1 Gyr
-population) and [M/H] outside it are clamped to the grid edge *for the photometry only*: a 0.5 Gyr star looks
-like a 1 Gyr one of the same mass (its main sequence barely moves; stars above the 1 Gyr turn-off mass are
-missing), a [M/H] = +0.6 star like a +0.5 one. Their true ages and abundances are kept.
+masses above the tip land on the red clump, and the He-flash segment (tip -> ZACHeB) spans only 1e-9 Msun.
+Ages outside the grid (the optional < 1 Gyr population) and [M/H] outside it are clamped to the grid edge *for
+the photometry only*: a 0.5 Gyr star looks like a 1 Gyr one of the same mass (its main sequence barely moves;
+stars above the 1 Gyr turn-off mass are missing), a [M/H] = +0.6 star like a +0.5 one. Their true ages and
+abundances are kept.
 """
 
 from __future__ import annotations

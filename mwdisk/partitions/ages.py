@@ -1,4 +1,5 @@
-"""Partition adapter of the age stage: ages, 68 % intervals, phase posteriors, flags and the compact G function.
+"""Partition adapter of the age stage: ages, 68 % intervals, phase posteriors, flags and the compact G
+function.
 
 M_G = G - 5 log10(d / 10 pc) - A_G, with d the Bailer-Jones median (default) or 1 / (parallax - zero-point)
 (``ages.distance_source: parallax``, Lindegren et al. 2021 zero-point) and A_G from the extinction stage. Its
@@ -34,7 +35,8 @@ def _col(df: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def star_absolute_mag(df: pd.DataFrame, opts: AgeOptions) -> tuple[np.ndarray, np.ndarray]:
-    """M_G and its error of each star of a partition (extinction columns joined), as the age stage uses them."""
+    """M_G and its error of each star of a partition (extinction columns joined), as the age stage uses
+    them."""
     a_g = _col(df, "A_G_mag")
     a_g_err = opts.a_g_err_frac * np.abs(a_g)
     if "A_G_cat_err_mag" in df.columns and "ext_source" in df.columns:

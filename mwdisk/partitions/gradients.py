@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..ages import AgeFlag, decode_G
+from ..ages import AgeFlag, decode_G, grid_has_cheb
 from ..gradients import combine_groups, draw_bin_index, expanded_ages, partition_groups
-from ..ages import grid_has_cheb
 from ..isochrones import load_grid
 from ..selections import EXTRA_SELECTIONS, SELECTION_NAMES, cut_masks, selection_masks
 

@@ -53,7 +53,8 @@ def orbits_partition(df: pd.DataFrame, ctx) -> pd.DataFrame:
     rg_std = np.full(len(df), np.nan)
     if o["rg_std"]:
         p = ctx.cfg["phasespace"]
-        draws = regenerate_draws(*phasespace_inputs(df), frame=ctx.frame, seed=ctx.seed, n_draws=int(p["n_draws"]),
+        draws = regenerate_draws(*phasespace_inputs(df), frame=ctx.frame, seed=ctx.seed,
+                                 n_draws=int(p["n_draws"]),
                                  distance_z_from_parallax=bool(p["distance_z_from_parallax"]))
         lz = np.asarray(draws["Lz_kpckms"])
         rg_draws = guiding_radius(lz.ravel(), pot).reshape(lz.shape)

@@ -21,7 +21,8 @@ def phasespace_inputs(df: pd.DataFrame) -> tuple:
 
 def phasespace_partition(df: pd.DataFrame, ctx) -> pd.DataFrame:
     p = ctx.cfg["phasespace"]
-    out = phasespace_summary(*phasespace_inputs(df), frame=ctx.frame, seed=ctx.seed, n_draws=int(p["n_draws"]),
+    out = phasespace_summary(*phasespace_inputs(df), frame=ctx.frame, seed=ctx.seed,
+                             n_draws=int(p["n_draws"]),
                              chunk_stars=int(p["chunk_stars"]),
                              distance_z_from_parallax=bool(p["distance_z_from_parallax"]))
     cols = {"source_id": df["source_id"].to_numpy(np.int64)}

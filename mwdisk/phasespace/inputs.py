@@ -32,7 +32,7 @@ def _validate_inputs(source_id, ra_deg, dec_deg, pmra_masyr, pmdec_masyr, cov_ga
              "rv_kms", "rv_error_kms")
     vals = (ra_deg, dec_deg, pmra_masyr, pmdec_masyr, dist_med_pc, dist_lo_pc, dist_hi_pc, rv_kms,
             rv_error_kms)
-    arrs = {k: _as1d(k, v, n) for k, v in zip(names, vals)}
+    arrs = {k: _as1d(k, v, n) for k, v in zip(names, vals, strict=True)}
     cov = np.asarray(cov_gaia, dtype=np.float64)
     if cov.shape != (n, 5, 5):
         raise ValueError(

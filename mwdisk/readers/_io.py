@@ -71,7 +71,7 @@ def _votable_names(path: Path) -> list[str]:
     names: list[str] = []
     opener = _opener(path)
     with opener(path, "rb") as fh:
-        for event, elem in ET.iterparse(fh, events=("start",)):
+        for _event, elem in ET.iterparse(fh, events=("start",)):
             tag = elem.tag.rsplit("}", 1)[-1]
             if tag == "FIELD":
                 names.append(elem.attrib.get("name", ""))
@@ -108,7 +108,8 @@ def column_names(path: str | Path, hdu: int = 1) -> list[str]:
     return _votable_names(p)
 
 
-def resolve_columns(path: str | Path, available: Sequence[str], needs: Iterable[Need], product: str) -> dict[str, str]:
+def resolve_columns(path: str | Path, available: Sequence[str], needs: Iterable[Need],
+                    product: str) -> dict[str, str]:
     """Map each :class:`Need` key to the file's actual column name; refuse a missing required column.
 
     Raises
@@ -125,8 +126,10 @@ def resolve_columns(path: str | Path, available: Sequence[str], needs: Iterable[
         elif n.required:
             alts = " / ".join(repr(a) for a in n.aliases)
             raise SchemaError(
-                f"{path}: missing column {n.aliases[0]!r}{' (' + n.what + ')' if n.what else ''}, expected in a "
-                f"{product} file (accepted names: {alts}). Check that this is the {product} product, or give its "
+                f"{path}: missing column {n.aliases[0]!r}{' (' + n.what + ')' if n.what else ''}, "
+                f"expected in a "
+                f"{product} file (accepted names: {alts}). Check that this is the {product} product, "
+                f"or give its "
                 f"columns the documented names."
             )
     return out

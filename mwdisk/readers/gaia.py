@@ -67,7 +67,8 @@ def check_gaia(path: str | Path) -> dict[str, str]:
     names = column_names(path)
     needs = [Need("source_id", ("source_id",), what="Gaia eDR3 source identifier")]
     needs += [Need(k, (k,)) for k in GAIA_TO_CANONICAL]
-    return {**resolve_columns(path, names, _OPTIONAL, PRODUCT), **resolve_columns(path, names, needs, PRODUCT)}
+    return {**resolve_columns(path, names, _OPTIONAL, PRODUCT), **resolve_columns(path, names, needs,
+                                                                                  PRODUCT)}
 
 
 def read_gaia(path: str | Path) -> pd.DataFrame:

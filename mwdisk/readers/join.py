@@ -100,7 +100,11 @@ def ingest_products(lamost=None, ddpayne=None, gaia=None, distances=None, table=
         A file lacks a needed column (naming the file, the column and the product), or the joined catalogue
         fails :func:`mwdisk.schema.validate_catalog`.
     """
-    from . import bailerjones, ddpayne as ddp, gaia as gaia_mod, lamost as lam, table as tab
+    from . import bailerjones
+    from . import ddpayne as ddp
+    from . import gaia as gaia_mod
+    from . import lamost as lam
+    from . import table as tab
 
     if out_dir is None:
         raise ValueError("out_dir is required: the folder to write the canonical catalogue to")

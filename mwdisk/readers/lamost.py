@@ -94,7 +94,8 @@ def check_lamost(path: str | Path, params: bool = False, gaia_id_column: str | N
     cols = resolve_columns(path, names, needs, PRODUCT)
     opt = resolve_columns(path, names, _OPTIONAL, PRODUCT)
     if "rv" not in opt and "z" not in opt:
-        resolve_columns(path, names, [Need("z", ("z", "rv"), what="redshift (rv = z c) or rv in km/s")], PRODUCT)
+        resolve_columns(path, names, [Need("z", ("z", "rv"), what="redshift (rv = z c) or rv in km/s")],
+                        PRODUCT)
     return {**opt, **cols}
 
 

@@ -215,7 +215,8 @@ def _check_constant(key: str, value: Any, where: str) -> None:
     if bad[0]:
         raise SchemaError(
             f"{where}: constant {key}: {value!r} is out of range; give a value "
-            f"{rule.replace('finite and ', '')} ({col.description}, unit {col.unit or 'none'}) or map {key!r} "
+            f"{rule.replace('finite and ', '')} ({col.description}, unit {col.unit or 'none'}) "
+            f"or map {key!r} "
             f"to a column of your table"
         )
 
@@ -238,7 +239,9 @@ def load_column_map(path: str | Path) -> dict:
                           f"(see mwdisk.readers.table)")
     unknown_top = set(m) - {"columns", "fill", "product"}
     if unknown_top:
-        raise SchemaError(f"column map {p}: unknown section(s) {sorted(unknown_top)}; use columns, fill, product")
+        raise SchemaError(
+            f"column map {p}: unknown section(s) {sorted(unknown_top)}; use columns, fill, product"
+        )
     for key, spec in m["columns"].items():
         if key not in CATALOG_COLUMNS:
             near = difflib.get_close_matches(str(key), list(CATALOG_COLUMNS), n=1)
@@ -246,7 +249,9 @@ def load_column_map(path: str | Path) -> dict:
             raise SchemaError(f"column map {p}: {key!r} is not a canonical column{hint}")
         if isinstance(spec, Mapping):
             if not ("column" in spec) ^ ("expr" in spec):
-                raise SchemaError(f"column map {p}: {key!r} needs exactly one of 'column' or 'expr', got {dict(spec)}")
+                raise SchemaError(
+                    f"column map {p}: {key!r} needs exactly one of 'column' or 'expr', got {dict(spec)}"
+                )
             unit = spec.get("unit")
             if unit is not None:
                 want = CATALOG_COLUMNS[key].unit
@@ -360,7 +365,8 @@ def check_table(path: str | Path, column_map: str | Path | Mapping) -> dict:
     return m
 
 
-def read_table(path: str | Path, column_map: str | Path | Mapping, fill: Mapping | None = None) -> pd.DataFrame:
+def read_table(path: str | Path, column_map: str | Path | Mapping,
+               fill: Mapping | None = None) -> pd.DataFrame:
     """Read a user table into the canonical schema, filling missing quantities and flagging them.
 
     Parameters
@@ -451,7 +457,9 @@ def fill_missing(df: pd.DataFrame, fill: Mapping | None = None) -> tuple[pd.Data
     g = col("g_mag")
     by_g = f["astrometry_errors"] == "gaia_edr3_g"
     if f["astrometry_errors"] not in ("gaia_edr3_g", "constant"):
-        raise ValueError(f"fill astrometry_errors {f['astrometry_errors']!r} is not 'gaia_edr3_g' or 'constant'")
+        raise ValueError(
+            f"fill astrometry_errors {f['astrometry_errors']!r} is not 'gaia_edr3_g' or 'constant'"
+        )
 
     def err(kind, const):
         e = astrometric_error_from_g(g, kind) if by_g else np.full(n, np.nan)

@@ -153,8 +153,9 @@ def cluster_age_table(members: pd.DataFrame, ages: pd.DataFrame, join: pd.DataFr
 def clusters_addable(occam_members: pd.DataFrame, dias: pd.DataFrame, min_members: int = 10,
                      prob_min: float = 0.5, age_min_gyr: float = 1.0) -> pd.DataFrame:
     """OCCAM clusters with Dias 2021 ages of at least ``age_min_gyr`` (the grid's youngest age) and at least
-    ``min_members`` likely members (``CG_PROB >= prob_min``): those a user can add to the Fig. 1 analogue once the members' Teff, log g, [Fe/H] (e.g. from
-    the APOGEE DR16/17 allStar rows of these APOGEE_IDs) and Gaia photometry are at hand.
+    ``min_members`` likely members (``CG_PROB >= prob_min``): those a user can add to the Fig. 1 analogue once
+    the members' Teff, log g, [Fe/H] (e.g. from the APOGEE DR16/17 allStar rows of these APOGEE_IDs) and Gaia
+    photometry are at hand.
 
     Returns ``cluster, n_members, age_dias_gyr, feh_dias`` sorted by member count.
     """
@@ -165,6 +166,8 @@ def clusters_addable(occam_members: pd.DataFrame, dias: pd.DataFrame, min_member
     d = dias[["name", "logage", "[Fe/H]"]].copy()
     d["age_dias_gyr"] = 10 ** d["logage"].astype(float) / 1e9
     out = n.merge(d, on="name", how="inner")
-    out = out[(out["n_members"] >= min_members) & (out["age_dias_gyr"] >= age_min_gyr)].rename(columns={"name": "cluster", "[Fe/H]": "feh_dias"})
+    out = out[(out["n_members"] >= min_members) & (out["age_dias_gyr"] >= age_min_gyr)].rename(
+        columns={"name": "cluster", "[Fe/H]": "feh_dias"}
+    )
     return out[["cluster", "n_members", "age_dias_gyr", "feh_dias"]].sort_values(
         "n_members", ascending=False, ignore_index=True)

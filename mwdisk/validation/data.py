@@ -1,23 +1,24 @@
-"""Loaders of the real validation tables: APOKASC-3 x Miglio+2021, Montalban+2021 x APOGEE DR17, cluster tables.
+"""Loaders of the real validation tables: APOKASC-3 x Miglio+2021, Montalban+2021 x APOGEE DR17,
+cluster tables.
 
 Every loader takes the data folder as an argument (the package never assumes where it lives) and returns a
 pandas DataFrame with unit-suffixed column names. The folder is the one laid out like the development data
 folder: ``<data_dir>/validation/<name>/`` (or ``<data_dir>/<name>/``) for
 
-========================  ===========================================================  =========================
-folder                    file(s)                                                      catalogue
-========================  ===========================================================  =========================
-``asteroseismic-ages``    ``kepler_apogee_miglio2021.fit``                             Miglio et al. 2021, A&A
-                                                                                       645, A85 (VizieR
-                                                                                       J/A+A/645/A85)
-``asteroseismic-ages``    ``Montalban2021_X_APOGEE_DR17.fits``                         Montalban et al. 2021,
-                                                                                       Nat. Astron. 5, 640, x
-                                                                                       APOGEE DR17 allStar
-``apokasc3``              ``Table4_Apoor_RGB+RC_Gold.csv``                             Pinsonneault et al. 2025,
-                                                                                       ApJS 276, 69 (table 4)
-``open-clusters-ucc``     ``DIAS2021.csv``, ``CANTAT2020.csv``, ``HUNT2023.csv``       Dias+2021, Cantat-Gaudin
-                                                                                       +2020, Hunt & Reffert 2023
-========================  ===========================================================  =========================
+========================  ======================================================  =========================
+folder                    file(s)                                                 catalogue
+========================  ======================================================  =========================
+``asteroseismic-ages``    ``kepler_apogee_miglio2021.fit``                        Miglio et al. 2021, A&A
+                                                                                  645, A85 (VizieR
+                                                                                  J/A+A/645/A85)
+``asteroseismic-ages``    ``Montalban2021_X_APOGEE_DR17.fits``                    Montalban et al. 2021,
+                                                                                  Nat. Astron. 5, 640, x
+                                                                                  APOGEE DR17 allStar
+``apokasc3``              ``Table4_Apoor_RGB+RC_Gold.csv``                        Pinsonneault et al. 2025,
+                                                                                  ApJS 276, 69 (table 4)
+``open-clusters-ucc``     ``DIAS2021.csv``, ``CANTAT2020.csv``, ``HUNT2023.csv``  Dias+2021, Cantat-Gaudin
+                                                                                  +2020, Hunt & Reffert 2023
+========================  ======================================================  =========================
 
 and ``<data_dir>/isochrones/mist-bc-gaia/mist_bc_ubvriplus_gaia_2mass.h5`` (MIST v1.2 bolometric corrections,
 Choi et al. 2016) for the absolute magnitudes of stars without Gaia photometry (:mod:`.magnitudes`).
@@ -72,7 +73,8 @@ def find_file(data_dir: str | Path, relative: str, required: bool = True) -> Pat
     if required:
         raise FileNotFoundError(
             f"{relative} not found under the data folder {str(root)!r} (looked at "
-            f"{', '.join(str(t) for t in tries)}); pass --data the folder that holds validation/ and isochrones/"
+            f"{', '.join(str(t) for t in tries)}); "
+            f"pass --data the folder that holds validation/ and isochrones/"
         )
     return None
 

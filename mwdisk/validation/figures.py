@@ -66,7 +66,8 @@ def plot_seismic_ages(ours: pd.DataFrame, ref_gyr, table: pd.DataFrame, title: s
     return fig
 
 
-def plot_orbit_comparison(merged: dict[str, pd.DataFrame], quantities=("zmax_kpc", "rperi_kpc", "rapo_kpc")) -> Figure:
+def plot_orbit_comparison(merged: dict[str, pd.DataFrame], quantities=("zmax_kpc", "rperi_kpc",
+                                                                       "rapo_kpc")) -> Figure:
     """Ours against Miglio's Z_max, R_peri, R_apo; one colour per variant (``label -> frame`` with columns
     ``<q>`` and ``<q>_miglio``)."""
     fig = Figure(figsize=(4.5 * len(quantities), 4.3), layout="constrained")
@@ -97,7 +98,8 @@ def plot_clusters(table: pd.DataFrame, members: pd.DataFrame, ages: pd.DataFrame
     m = members.merge(ages[["kic", "age_median_gyr"]], on="kic", how="left").merge(
         table[["cluster", "age_dias_gyr", "feh_dias"]], on="cluster")
     ax.scatter(m["feh_dias"], m["age_median_gyr"] - m["age_dias_gyr"], s=8, c="0.5", lw=0, zorder=1)
-    ax.errorbar(table["feh_dias"], table["offset_ours_dias_gyr"], yerr=table["age_ours_spread_gyr"], fmt="none",
+    ax.errorbar(table["feh_dias"], table["offset_ours_dias_gyr"], yerr=table["age_ours_spread_gyr"],
+                fmt="none",
                 ecolor="k", zorder=2)
     ax.scatter(table["feh_dias"], table["offset_ours_dias_gyr"], s=40 * table["n_with_age"], facecolor="none",
                edgecolor="tab:blue", zorder=3)

@@ -123,7 +123,8 @@ def mg_from_ks(bc: BandBC, ks_mag, dist_kpc, dist_lo_kpc, dist_hi_kpc, av_mag, a
     0.0
     """
     ks, d, dlo, dhi, av, avlo, avhi, t, te, g, fe = (np.asarray(x, float) for x in (
-        ks_mag, dist_kpc, dist_lo_kpc, dist_hi_kpc, av_mag, av_lo_mag, av_hi_mag, teff_k, teff_err_k, logg, feh))
+        ks_mag, dist_kpc, dist_lo_kpc, dist_hi_kpc, av_mag, av_lo_mag, av_hi_mag, teff_k, teff_err_k, logg,
+        feh))
     with np.errstate(invalid="ignore", divide="ignore"):
         bad = ~((d > 0) & (dlo > 0) & (dhi > 0))
         dm = np.where(bad, np.nan, 5.0 * np.log10(d * 100.0))

@@ -52,7 +52,8 @@ def miglio_to_cartesian(galR_kpc, galphi_rad, galZ_kpc, vR_kms, vT_kms, vZ_kms):
     >>> float(X), float(Y), float(vx), float(vy)
     (-8.0, 0.0, -0.0, 220.0)
     """
-    R, ph, z, vR, vT, vz = (np.asarray(x, float) for x in (galR_kpc, galphi_rad, galZ_kpc, vR_kms, vT_kms, vZ_kms))
+    R, ph, z, vR, vT, vz = (np.asarray(x, float) for x in (galR_kpc, galphi_rad, galZ_kpc, vR_kms, vT_kms,
+                                                           vZ_kms))
     c, s = np.cos(ph), np.sin(ph)
     xg, yg = R * c, R * s
     vxg, vyg = vR * c - vT * s, vR * s + vT * c
@@ -63,7 +64,8 @@ def orbits_from_miglio(join: pd.DataFrame, frame: GalacticFrame, potential: str 
                        method: str = "staeckel") -> pd.DataFrame:
     """Orbits of Miglio's phase space in ``potential`` scaled to ``frame`` (``kic`` + our orbit columns)."""
     X, Y, Z, vx, vy, vz = miglio_to_cartesian(*(join[c].to_numpy(float) for c in
-                                                ("galR_kpc", "galphi_rad", "galZ_kpc", "vR_kms", "vT_kms", "vZ_kms")))
+                                                ("galR_kpc", "galphi_rad", "galZ_kpc", "vR_kms", "vT_kms",
+                                                 "vZ_kms")))
     op = orbit_parameters(X, Y, Z, vx, vy, vz, potential_for_frame(potential, frame), frame, method)
     return pd.DataFrame({"kic": join["kic"].to_numpy(np.int64), "zmax_kpc": op.zmax_kpc,
                          "rperi_kpc": op.rperi_kpc, "rapo_kpc": op.rapo_kpc, "ecc": op.ecc,
@@ -94,7 +96,8 @@ def orbits_from_catalog(cat: pd.DataFrame, frame: GalacticFrame, seed: int = 202
                          "ps_flags": np.asarray(ps["ps_flags"], np.int32)})
 
 
-def orbit_comparison_table(ours: pd.DataFrame, miglio: pd.DataFrame, label: str, key: str = "kic") -> pd.DataFrame:
+def orbit_comparison_table(ours: pd.DataFrame, miglio: pd.DataFrame, label: str,
+                           key: str = "kic") -> pd.DataFrame:
     """Per quantity (Z_max, R_peri, R_apo, e): median difference, robust scatter and median ratio, ours vs
     Miglio's, over the stars of ``ours`` found in ``miglio`` by ``key`` (``kic``)."""
     m = ours.merge(miglio[[key, *ORBIT_QUANTITIES.values()]], on=key, how="inner")

@@ -34,12 +34,23 @@ import pandas as pd
 from ..frame import GalacticFrame
 from ..isochrones import load_grid
 from .clusters import cluster_age_table, clusters_addable, select_members
-from .data import (BC_TABLE_FILE, MONTALBAN_FILE, find_file, load_cluster_tables, load_occam_members,
-                   load_seismic_join)
+from .data import (
+    BC_TABLE_FILE,
+    MONTALBAN_FILE,
+    find_file,
+    load_cluster_tables,
+    load_occam_members,
+    load_seismic_join,
+)
 from .figures import plot_clusters, plot_orbit_comparison, plot_seismic_ages, save_figure
 from .magnitudes import read_bc_bands
-from .orbitcheck import MIGLIO_LIKE_FRAME, ORBIT_QUANTITIES, orbit_comparison_table, orbits_from_catalog, \
-    orbits_from_miglio
+from .orbitcheck import (
+    MIGLIO_LIKE_FRAME,
+    ORBIT_QUANTITIES,
+    orbit_comparison_table,
+    orbits_from_catalog,
+    orbits_from_miglio,
+)
 from .seismic import OBSERVABLE_SETS, seismic_age_inputs, seismic_age_table, seismic_ages
 
 __all__ = ["MONTALBAN_COLUMNS", "FIG3_STATEMENT", "run_validation"]
@@ -58,7 +69,8 @@ MONTALBAN_COLUMNS = {
         "rp_mag": "GAIAEDR3_PHOT_RP_MEAN_MAG", "dist_med_pc": "GAIAEDR3_R_MED_GEO",
         "dist_lo_pc": "GAIAEDR3_R_LO_GEO", "dist_hi_pc": "GAIAEDR3_R_HI_GEO", "rv_kms": "VHELIO_AVG",
         "rv_error_kms": "VERR", "teff_k": "TEFF", "teff_err_k": "TEFF_ERR", "logg": "LOGG",
-        "logg_err": "LOGG_ERR", "feh": "FE_H", "feh_err": "FE_H_ERR", "afe": "ALPHA_M", "afe_err": "ALPHA_M_ERR",
+        "logg_err": "LOGG_ERR", "feh": "FE_H", "feh_err": "FE_H_ERR", "afe": "ALPHA_M",
+        "afe_err": "ALPHA_M_ERR",
     },
 }
 
@@ -93,7 +105,8 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str | None = None,
-                   frame: GalacticFrame | None = None, potential: str = "mw14", orbit_method: str = "staeckel",
+                   frame: GalacticFrame | None = None, potential: str = "mw14",
+                   orbit_method: str = "staeckel",
                    seed: int = 20210615, cluster_radius_r50: float = 2.0, cluster_dist_tol_frac: float = 0.10,
                    cluster_feh_tol_dex: float = 0.2, logg_err_floor: float = 0.0,
                    age_options=None) -> dict[str, Any]:
@@ -163,7 +176,8 @@ def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str
     main_label = "teff_logg_mg" if "teff_logg_mg" in ages_by_set else "teff_logg"
     main = ages_by_set[main_label]
     ref = join.set_index("kic").loc[main["kic"], "age_seis_gyr"].to_numpy(float)
-    save_figure(plot_seismic_ages(main, ref, fig4[fig4.observables == main_label], main_label), out / "fig4_seismic_ages.png")
+    save_figure(plot_seismic_ages(main, ref, fig4[fig4.observables == main_label], main_label),
+                out / "fig4_seismic_ages.png")
     summary["fig4"] = {"main_observables": main_label, "stats": _records(fig4)}
 
     # orbits against Miglio
@@ -182,7 +196,8 @@ def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str
         cat = read_table(mont, MONTALBAN_COLUMNS)
         oc = orbits_from_catalog(cat, frame, seed=seed, potential=potential, method=orbit_method)
         oc = oc.rename(columns={"obs_id": "kic"})
-        ostats.append(orbit_comparison_table(oc, join_all := _miglio_all(data_dir), "gaia_edr3_montalban_our_frame"))
+        ostats.append(orbit_comparison_table(oc, join_all := _miglio_all(data_dir),
+                                             "gaia_edr3_montalban_our_frame"))
         mm = oc.merge(join_all, on="kic", suffixes=("", "_j"))
         merged["Gaia EDR3 astrometry (Montalban), our frame"] = mm
         mm[["kic", "source_id", *ORBIT_QUANTITIES, *ORBIT_QUANTITIES.values()]].to_csv(
@@ -209,7 +224,8 @@ def run_validation(data_dir: str | Path, out_dir: str | Path, *, isochrones: str
     addable.to_csv(out / "clusters_addable.csv", index=False)
     summary["clusters"] = {
         "criteria": {"radius_r50": cluster_radius_r50, "dist_tol_frac": cluster_dist_tol_frac,
-                     "feh_tol_dex": cluster_feh_tol_dex, "reference": "Dias+2021 RA_ICRS, DE_ICRS, r50, Dist, [Fe/H]"},
+                     "feh_tol_dex": cluster_feh_tol_dex,
+                     "reference": "Dias+2021 RA_ICRS, DE_ICRS, r50, Dist, [Fe/H]"},
         "candidates": _records(cand), "per_cluster": _records(ctab),
         "mean_offset_gyr": float(ctab["offset_ours_dias_gyr"].mean()) if len(ctab) else None,
         "addable_from_occam": _records(addable),

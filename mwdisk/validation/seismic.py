@@ -38,7 +38,8 @@ def seismic_age_inputs(join: pd.DataFrame, bc: BandBC | None, teff_term: bool = 
     """
     f = lambda c: join[c].to_numpy(float)  # noqa: E731
     if bc is not None:
-        mg, mg_err = mg_from_ks(bc, f("ks_mag"), f("dist_kpc"), f("dist_lo_kpc"), f("dist_hi_kpc"), f("av_mag"),
+        mg, mg_err = mg_from_ks(bc, f("ks_mag"), f("dist_kpc"), f("dist_lo_kpc"), f("dist_hi_kpc"),
+                                f("av_mag"),
                                 f("av_lo_mag"), f("av_hi_mag"), f("teff_k"), f("teff_err_k"), f("logg_seis"),
                                 f("feh"), teff_term=teff_term)
     else:

@@ -50,7 +50,8 @@ def age_comparison_table(ours_gyr, lo_gyr, hi_gyr, ref_gyr, groups, grid_range_g
         ``group, n, n_age, median_offset_gyr`` (ours - reference), ``robust_scatter_gyr`` (1.4826 MAD),
         ``median_rel_offset``, ``robust_rel_scatter`` (of (ours - ref) / ref), ``coverage_68`` (share of
         reference ages inside our interval, over stars with an age), ``coverage_68_in_grid`` (the same for
-        reference ages inside ``grid_range_gyr``), ``median_ours_gyr``, ``median_ref_gyr``, ``frac_likely_rc``.
+        reference ages inside ``grid_range_gyr``), ``median_ours_gyr``, ``median_ref_gyr``,
+        ``frac_likely_rc``.
     """
     ours, lo, hi, ref = (np.asarray(x, float) for x in (ours_gyr, lo_gyr, hi_gyr, ref_gyr))
     groups = np.asarray(groups).astype(str)

@@ -18,7 +18,8 @@ def test_stages_lists_every_stage(capsys):
     assert main(["stages"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert [ln.split()[0] for ln in out] == list(STAGES)
-    assert [s for s in STAGES] == ["ingest", "extinction", "ages", "phasespace", "orbits", "gradients", "report"]
+    assert [s for s in STAGES] == ["ingest", "extinction", "ages", "phasespace", "orbits", "gradients",
+                                   "report"]
 
 
 def test_until_runs_only_what_is_needed():

@@ -8,7 +8,8 @@ from mwdisk.cli import main
 def test_products_to_gradients(tmp_path, test_data):
     d = test_data / "readers"
     cat = tmp_path / "cat"
-    assert main(["ingest", "--lamost", str(d / "lamost_dr5_general.fits"), "--ddpayne", str(d / "ddpayne_dr5.fits"),
+    assert main(["ingest", "--lamost", str(d / "lamost_dr5_general.fits"),
+                 "--ddpayne", str(d / "ddpayne_dr5.fits"),
                  "--gaia", str(d / "gaia_edr3.fits"), "--distances", str(d / "bj_distances.csv"),
                  "--out", str(cat)]) == 0
     out = tmp_path / "out"

@@ -44,7 +44,8 @@ def test_mock_and_ingest_check_values_too(tmp_path, capsys):
 
 
 def test_as_a_program_no_traceback_and_debug_shows_it(tmp_path):
-    cmd = [sys.executable, "-m", "mwdisk.cli", "run", "--out", str(tmp_path / "o"), "--set", "run.potential=foo"]
+    cmd = [sys.executable, "-m", "mwdisk.cli", "run", "--out", str(tmp_path / "o"), "--set",
+           "run.potential=foo"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 2
     assert _one_line(r.stderr).endswith("fix it in your YAML or with --set run.potential=mw14 (the default)")

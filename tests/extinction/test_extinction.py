@@ -80,10 +80,10 @@ def test_mwdust_combined19_path_on_a_tiny_map(tmp_path):
     d = rng.uniform(0.1, 30.0, pix.size)
     cat = np.full(pix.size, np.nan)
     cat[[0, 11]] = 0.7  # a catalogue value is ignored where the map answers, used where it does not
-    l = np.array([PIX_LB[p][0] for p in pix])
+    glon = np.array([PIX_LB[p][0] for p in pix])
     b = np.array([PIX_LB[p][1] for p in pix])
     env = {k: v for k, v in os.environ.items() if k != "DUST_DIR"}
-    res = subprocess.run([sys.executable, "-c", _CHILD, json.dumps([l.tolist(), b.tolist(), d.tolist(),
+    res = subprocess.run([sys.executable, "-c", _CHILD, json.dumps([glon.tolist(), b.tolist(), d.tolist(),
                                                                      cat.tolist()]), str(root), str(other)],
                          capture_output=True, text=True, env=env, timeout=120, check=True)
     out = json.loads(res.stdout.strip().splitlines()[-1])
@@ -91,41 +91,43 @@ def test_mwdust_combined19_path_on_a_tiny_map(tmp_path):
     assert list(src[:11]) == ["mwdust:Combined19"] * 11
     assert list(src[11:]) == ["catalog", "analytic"]
     ebv = _map_ebv(pix[:11], d[:11]) * EBV_SFD_TO_SF11
-    for key, c in zip(("ag", "abp", "arp"), CV18_COEFFS):
+    for key, c in zip(("ag", "abp", "arp"), CV18_COEFFS, strict=True):
         np.testing.assert_allclose(np.array(out[key])[:11], c * ebv, rtol=1e-10)
     np.testing.assert_allclose(np.array(out["ag"])[11], 0.7)
-    np.testing.assert_allclose(out["ag"][12], CV18_COEFFS[0] * analytic_ebv(l[12], b[12], d[12]), rtol=1e-12)
+    np.testing.assert_allclose(
+        out["ag"][12], CV18_COEFFS[0] * analytic_ebv(glon[12], b[12], d[12]), rtol=1e-12
+    )
     assert out["same"] is True  # loaded once per process
     assert "DUST_DIR" in out["other"]  # a second folder in one process is refused, naming the fix
 
 
 def test_no_map_files_falls_back_to_catalog_then_analytic(tmp_path):
     assert not map_available("Combined19", tmp_path)
-    l = np.array([10.0, 200.0, 30.0, 40.0])
+    glon = np.array([10.0, 200.0, 30.0, 40.0])
     b = np.array([1.0, -5.0, 60.0, 2.0])
     d = np.array([1.0, 2.0, 0.5, np.nan])
     cat = np.array([0.3, np.nan, np.nan, np.nan])
-    ag, abp, arp, src = extinction(l, b, d, cat, dust_dir=tmp_path)
+    ag, abp, arp, src = extinction(glon, b, d, cat, dust_dir=tmp_path)
     assert list(src) == ["catalog", "analytic", "analytic", "none"]
     np.testing.assert_allclose([ag[0], abp[0], arp[0]], 0.3 * np.array(CV18_COEFFS) / CV18_COEFFS[0])
-    e = analytic_ebv(l[1:3], b[1:3], d[1:3])
+    e = analytic_ebv(glon[1:3], b[1:3], d[1:3])
     np.testing.assert_allclose(np.c_[ag, abp, arp][1:3], e[:, None] * np.array(CV18_COEFFS)[None, :])
     assert np.isnan(ag[3])
     # the fallback order is configurable
-    _, _, _, src = extinction(l, b, d, cat, dust_dir=tmp_path, fallback=["analytic", "catalog"])
+    _, _, _, src = extinction(glon, b, d, cat, dust_dir=tmp_path, fallback=["analytic", "catalog"])
     assert list(src) == ["analytic", "analytic", "analytic", "none"]
-    _, _, _, src = extinction(l, b, d, cat, dust_map=None, fallback=[])
+    _, _, _, src = extinction(glon, b, d, cat, dust_map=None, fallback=[])
     assert list(src) == ["none"] * 4
     with pytest.raises(ValueError, match="fallback"):
-        extinction(l, b, d, fallback=["sfd"])
+        extinction(glon, b, d, fallback=["sfd"])
     with pytest.raises(ValueError, match="dust_map"):
-        extinction(l, b, d, dust_map="Bogus19")
+        extinction(glon, b, d, dust_map="Bogus19")
     with pytest.raises(FileNotFoundError, match="combine19.h5"):
         load_dust_map("Combined19", tmp_path)
 
 
-def _brute(l, b, d, R0=8.27, hR=5.0, hz=0.1, av=1.0, rv=3.1):
-    lr, br = np.radians(l), np.radians(b)
+def _brute(glon, b, d, R0=8.27, hR=5.0, hz=0.1, av=1.0, rv=3.1):
+    lr, br = np.radians(glon), np.radians(b)
 
     def f(s):
         X = -R0 + s * np.cos(br) * np.cos(lr)
@@ -136,10 +138,10 @@ def _brute(l, b, d, R0=8.27, hR=5.0, hz=0.1, av=1.0, rv=3.1):
     return av / rv * quad(f, 0, d, limit=500, points=pts or None, epsabs=0, epsrel=1e-11)[0]
 
 
-@pytest.mark.parametrize("l,b,d", [(0, 0, 1), (30, 2, 5), (120, -10, 3), (200, 45, 2), (10, 0.5, 12),
+@pytest.mark.parametrize("glon,b,d", [(0, 0, 1), (30, 2, 5), (120, -10, 3), (200, 45, 2), (10, 0.5, 12),
                                    (300, -80, 0.05), (90, 20, 0.3)])
-def test_analytic_model_matches_brute_force_integral(l, b, d):
-    np.testing.assert_allclose(analytic_ebv(l, b, d), _brute(l, b, d), rtol=1e-4)
+def test_analytic_model_matches_brute_force_integral(glon, b, d):
+    np.testing.assert_allclose(analytic_ebv(glon, b, d), _brute(glon, b, d), rtol=1e-4)
 
 
 def test_analytic_model_limits():
@@ -153,19 +155,19 @@ def test_analytic_model_limits():
 
 
 def test_radec_to_lb_galactic_centre():
-    l, b = radec_to_lb(np.array([266.4049882865447, np.nan]), np.array([-28.93617776179147, 0.0]))
-    assert abs((l[0] + 180) % 360 - 180) < 1e-4 and abs(b[0]) < 1e-4
-    assert np.isnan(l[1])
+    glon, b = radec_to_lb(np.array([266.4049882865447, np.nan]), np.array([-28.93617776179147, 0.0]))
+    assert abs((glon[0] + 180) % 360 - 180) < 1e-4 and abs(b[0]) < 1e-4
+    assert np.isnan(glon[1])
 
 
 def test_analytic_model_does_not_depend_on_the_batch():
     """A star's extinction is the same in any partition: whole, in chunks of any size, or alone."""
     rng = np.random.default_rng(11)
     n = 3001
-    l, b, d = rng.uniform(0, 360, n), rng.uniform(-60, 60, n), rng.uniform(0, 5, n)
-    whole = analytic_ebv(l, b, d)
+    glon, b, d = rng.uniform(0, 360, n), rng.uniform(-60, 60, n), rng.uniform(0, 5, n)
+    whole = analytic_ebv(glon, b, d)
     for size in (1, 3, 7, 450, 1000):
         idx = np.arange(0, n, 13) if size == 1 else np.arange(n)
-        got = np.concatenate([analytic_ebv(l[idx][i:i + size], b[idx][i:i + size], d[idx][i:i + size])
+        got = np.concatenate([analytic_ebv(glon[idx][i:i + size], b[idx][i:i + size], d[idx][i:i + size])
                               for i in range(0, idx.size, size)])
         np.testing.assert_array_equal(got, whole[idx])

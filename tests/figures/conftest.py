@@ -26,7 +26,7 @@ from mwdisk.gradients import (
     trend_table,
 )
 from mwdisk.partitions.gradients import CUT_STEPS
-from mwdisk.selections import DEFAULT_SELECTION_PARAMS, SELECTION_NAMES, selection_masks
+from mwdisk.selections import DEFAULT_SELECTION_PARAMS, EXTRA_SELECTIONS, SELECTION_NAMES, selection_masks
 
 MIN_STARS = 15
 INJECTED = {"thin_gradient": -0.075, "thin_flattening": 0.003, "thick_gradient": 0.02}
@@ -60,8 +60,10 @@ def _stars(rng: np.random.Generator, n_thin: int = 800, n_thick: int = 160) -> p
         f"ecc_{POT}": rng.uniform(0.02, 0.3, n),
     })
     df["R_present_kpc"] = df["R_kpc"]
+    cheb = rng.uniform(size=n) < 0.15  # a clump-like share of core-helium-burning stars
+    df["p_cheb"] = np.where(cheb, 0.9, 0.05)
     masks = selection_masks(df, None, {"zmax_kpc": f"zmax_kpc_{POT}"}, base=np.ones(n, bool),
-                            edge_flag=np.zeros(n, bool))
+                            edge_flag=np.zeros(n, bool), cheb_flag=cheb)
     for name, m in masks.items():
         df[f"sel_{name}"] = m
     return df
@@ -71,7 +73,7 @@ def _tables(df: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, p
     draws = df["age_mode_gyr"].to_numpy()[:, None] * (1 + rng.normal(0, 0.1, (len(df), 8)))
     bins = draw_bin_index(draws, HIST_EDGES_GYR)
     groups: dict = {}
-    for sel in list(SELECTION_NAMES) + ["thin_disk_noedge"]:
+    for sel in list(SELECTION_NAMES) + list(EXTRA_SELECTIONS):
         m = df[f"sel_{sel}"].to_numpy()
         if not m.any():
             continue

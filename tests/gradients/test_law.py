@@ -10,8 +10,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mwdisk.gradients import (LawOptions, LawSpec, fit_law, gradient_table, law_block_sums, law_data,
-                              law_loglike_grad, partition_groups, sum_blocks, trend_table)
+from mwdisk.gradients import (
+    LawOptions,
+    LawSpec,
+    fit_law,
+    gradient_table,
+    law_block_sums,
+    law_data,
+    law_loglike_grad,
+    partition_groups,
+    sum_blocks,
+    trend_table,
+)
 from mwdisk.isochrones import load_grid
 
 AGES = load_grid("dsep").ages_gyr

@@ -1,4 +1,5 @@
-"""Issue 20: rows sharing a source_id farther apart than the de-duplication radius are warned about and kept."""
+"""Issue 20: rows sharing a source_id farther apart than the de-duplication radius are warned about and
+kept."""
 
 import logging
 

@@ -18,7 +18,8 @@ from mwdisk.isochrones.interpolate import interpolate_isochrone
 pytestmark = pytest.mark.shared
 logger = logging.getLogger(__name__)
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_grids.py"
-#: Scales for the distance of an interpolated point from the true isochrone: typical (good) LAMOST/Gaia errors.
+#: Scales for the distance of an interpolated point from the true isochrone: typical (good) LAMOST/Gaia
+#: errors.
 SIGMA = np.array([50.0, 0.05, 0.05])  # Teff [K], log g [dex], M_G [mag]
 
 
@@ -77,8 +78,8 @@ def test_spread_ties(bg):
 
 
 def test_native_mist_cheb_ties_resolved(bg, iso_dir):
-    """MIST at log age 9.6, [Fe/H] = 0: the CHeB holds tens of float32 ties; after cleaning the native track is
-    strictly increasing in mass, has no He-flash EEPs, and the flash keeps 1e-9 Msun."""
+    """MIST at log age 9.6, [Fe/H] = 0: the CHeB holds tens of float32 ties; after cleaning the native track
+    is strictly increasing in mass, has no He-flash EEPs, and the flash keeps 1e-9 Msun."""
     cube, stats = bg.read_lachesis_cube(iso_dir / bg.INPUTS["mist"], "mist", log_age_min=9.59)
     assert stats["tied_points_spread"] > 0 and stats["label_mismatches"] == 0
     ci = int(np.argmin(np.abs(cube.comp)))
@@ -132,8 +133,8 @@ def test_leave_one_out_age(bg, iso_dir, bc):
     grid, so these errors bound the real ones) and compare along EEP at four [Fe/H] nodes.
 
     Bounds: the median point moves < 10 K / 0.01 dex / 0.02 mag along EEP; evolved points (log g < 3.8, where
-    EEP is a true phase) have 95 % of |dTeff| < 30 K; and 95 % of the interpolated points lie within 1 sigma of
-    the true isochrone for errors of (50 K, 0.05 dex, 0.05 mag), smaller than LAMOST/Gaia errors, so the
+    EEP is a true phase) have 95 % of |dTeff| < 30 K; and 95 % of the interpolated points lie within 1 sigma
+    of the true isochrone for errors of (50 K, 0.05 dex, 0.05 mag), smaller than LAMOST/Gaia errors, so the
     interpolation cannot move a star's G function appreciably. (The unevolved lower main sequence is
     sampled at shifting masses by DSEP's point index, so fixed-EEP differences there are along the locus.)
     """
@@ -162,7 +163,8 @@ def test_leave_one_out_feh(bg, iso_dir, bc):
 def test_parsec_bc_magnitudes_vs_native(iso_dir, bc):
     """MIST BCs applied to PARSEC's own (Teff, log g, L, [M/H]) vs PARSEC's native Gaia EDR3 magnitudes
     (parsec-chronos, ages >= 1 Gyr, MS..RGB, 4000-7000 K). Measured: median dG -0.002, dBP -0.012, dRP +0.017
-    mag; 5-95 % of dG within -0.018..+0.016. Mbol uses the MIST zero point 4.74 (PARSEC's MBOLMAG uses 4.77)."""
+    mag; 5-95 % of dG within -0.018..+0.016. Mbol uses the MIST zero point 4.74 (PARSEC's MBOLMAG uses
+    4.77)."""
     from astropy.io import fits
 
     t = fits.getdata(iso_dir / "parsec-chronos" / "parsec_grid.fits.gz")

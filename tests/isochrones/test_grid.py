@@ -112,7 +112,8 @@ def test_feh_afe_axis():
     assert g.iso_afe[g.iso_feh > 0].max() <= 0.2 + 1e-9
     # a node that falls exactly on an [M/H] node reproduces that isochrone
     ref = _iso_at(load_grid("dsep"), 4.5, 0.0)
-    i = np.flatnonzero(np.isclose(g.iso_feh, 0.0) & np.isclose(g.iso_afe, 0.0) & np.isclose(g.iso_age_gyr, 4.5))
+    i = np.flatnonzero(np.isclose(g.iso_feh, 0.0) & np.isclose(g.iso_afe, 0.0) & np.isclose(g.iso_age_gyr,
+                                                                                            4.5))
     np.testing.assert_allclose(g.isochrone(int(i[0]))["g_mag"], ref["g_mag"])
     np.testing.assert_allclose(g.comp_step, 0.1 * 0.2)
 
@@ -159,7 +160,8 @@ def test_load_errors(tmp_path):
 
 
 def test_phase_codes_api():
-    assert [ph.phase_code(n) for n in ("ms", "subgiant", "rgb", "cheb", "agb", "unknown")] == [0, 1, 2, 3, 4, -1]
+    assert [ph.phase_code(n) for n in ("ms", "subgiant", "rgb", "cheb", "agb", "unknown")] == [0, 1, 2, 3, 4,
+                                                                                               -1]
     assert ph.phase_name(3) == "cheb" and ph.PHASE_NAMES[ph.AGB] == "agb"
     with pytest.raises(ValueError, match="unknown phase name"):
         ph.phase_code("clump")

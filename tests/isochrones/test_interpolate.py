@@ -19,7 +19,8 @@ def _cube():
     log_age = np.array([9.0, 9.3, 9.6])
     eep = np.arange(10, 30, dtype=float)
     c, a, e = np.meshgrid(comp, log_age, eep, indexing="ij")
-    vals = np.stack([0.1 + 0.05 * e + 0.01 * c - 0.02 * a, 3.7 + 0.1 * c - 0.05 * a, 4.5 - 0.01 * e, c + a], -1)
+    vals = np.stack([0.1 + 0.05 * e + 0.01 * c - 0.02 * a, 3.7 + 0.1 * c - 0.05 * a, 4.5 - 0.01 * e, c + a],
+                    -1)
     vals[0, 0, :3] = np.nan  # node (-1.0, 9.0) starts 3 EEPs later
     vals[2, 2, -2:] = np.nan  # node (0.0, 9.6) ends 2 EEPs earlier
     return NativeCube(comp=comp, log_age=log_age, eep=eep, values=vals)

@@ -76,7 +76,7 @@ def test_to_galpy_natural_matches_galpy_from_sky():
     ours = to_galpy_natural(x, y, z, vx, vy, vz, FRAME.R0_kpc, FRAME.vcirc_kms)
     theirs = [o.R(use_physical=False), o.vR(use_physical=False), o.vT(use_physical=False),
               o.z(use_physical=False), o.vz(use_physical=False), o.phi()]
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
     assert np.all(ours[2] > 0)  # disk stars: vT > 0 in galpy, v_phi < 0 here
 

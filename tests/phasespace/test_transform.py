@@ -50,7 +50,7 @@ def test_transform_matches_astropy(gaia_rows, frame):
             df["pmra_masyr"].to_numpy(float), df["pmdec_masyr"].to_numpy(float), rv)
     ours = icrs_to_galactocentric(*args, frame)
     ref = _astropy(*args, frame)
-    for k, (a, b) in enumerate(zip(ours, ref)):
+    for k, (a, b) in enumerate(zip(ours, ref, strict=True)):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL["kpc" if k < 3 else "kms"])
 
 

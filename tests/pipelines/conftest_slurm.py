@@ -61,7 +61,8 @@ def _check_slurm() -> None:
     if out.returncode != 0 or "debug" not in out.stdout:
         pytest.fail(
             f"MWDISK_TEST_SLURM=1 but the SLURM does not answer with a partition 'debug' "
-            f"(SLURM_CONF={os.environ.get('SLURM_CONF')!r}, sinfo: {out.stdout.strip()!r} {out.stderr.strip()!r});"
+            f"(SLURM_CONF={os.environ.get('SLURM_CONF')!r}, "
+            f"sinfo: {out.stdout.strip()!r} {out.stderr.strip()!r});"
             " run deploy/slurm/start.sh and export the SLURM_CONF line it prints"
         )
 
@@ -81,7 +82,8 @@ def make_test_cluster(log_dir: Path, **overrides):
 
 def squeue_jobs() -> dict[str, str]:
     """Job id -> state of the jobs in the queue (``squeue``)."""
-    out = subprocess.run(["squeue", "-h", "-o", "%i %T"], capture_output=True, text=True, timeout=20, check=True)
+    out = subprocess.run(["squeue", "-h", "-o", "%i %T"], capture_output=True, text=True, timeout=20,
+                         check=True)
     return dict(line.split() for line in out.stdout.splitlines() if line.strip())
 
 

@@ -20,7 +20,8 @@ def test_profiles_listed():
 def test_gravity_slurm_job_script():
     lines = _script("gravity-slurm").splitlines()
     assert lines[0] == "#!/usr/bin/env bash"
-    for want in ("#SBATCH -J mwdisk-worker", "#SBATCH -p normal", "#SBATCH -n 1", "#SBATCH --cpus-per-task=16",
+    for want in ("#SBATCH -J mwdisk-worker", "#SBATCH -p normal", "#SBATCH -n 1",
+                 "#SBATCH --cpus-per-task=16",
                  "#SBATCH --mem=60G", "#SBATCH -t 04:00:00", "#SBATCH --exclusive",
                  "module load python 2>/dev/null || true"):
         assert want in lines, want

@@ -18,7 +18,9 @@ STAGES_UNDER_TEST = ("ingest", "extinction", "phasespace")
 
 
 def _read_all(out: Path) -> dict[str, pd.DataFrame]:
-    return {s: pd.read_parquet(out / s).sort_values("source_id").reset_index(drop=True) for s in STAGES_UNDER_TEST}
+    return {
+        s: pd.read_parquet(out / s).sort_values("source_id").reset_index(drop=True) for s in STAGES_UNDER_TEST
+    }
 
 
 def _assert_identical(a: dict, b: dict) -> None:
@@ -94,7 +96,8 @@ def test_resume_after_kill_minus_9(tmp_path, catalog):
     _run(_cfg(ref, catalog, 150, draws=300), False)
     out = tmp_path / "killed"
     run_pipeline(_cfg(out, catalog, 150, draws=300), until="extinction", client=False)
-    cmd = [sys.executable, "-m", "mwdisk.cli", "run", "--no-dask", "--catalog", str(catalog), "--out", str(out),
+    cmd = [sys.executable, "-m", "mwdisk.cli", "run", "--no-dask", "--catalog", str(catalog), "--out",
+           str(out),
            "--until", "phasespace", "--set", "run.partition_rows=150", "--set", "phasespace.n_draws=300"]
     markers = out / "_state" / "default" / "phasespace"
     _kill_after(cmd, markers, 3)
@@ -108,7 +111,11 @@ def test_resume_after_kill_minus_9(tmp_path, catalog):
 
 
 def _bytes(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for s in STAGES_UNDER_TEST for p in sorted((out / s).glob("*.parquet"))}
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for s in STAGES_UNDER_TEST
+        for p in sorted((out / s).glob("*.parquet"))
+    }
 
 
 @pytest.mark.slow
@@ -119,7 +126,8 @@ def test_kill_minus_9_of_the_client_with_a_local_cluster(tmp_path, catalog):
             "cluster.dashboard_address=:0"]
 
     def cmd(out, until):
-        return [sys.executable, "-m", "mwdisk.cli", "run", "--workers", "2", "--catalog", str(catalog), "--out",
+        return [sys.executable, "-m", "mwdisk.cli", "run", "--workers", "2", "--catalog", str(catalog),
+                "--out",
                 str(out), "--until", until, *sets]
 
     ref = tmp_path / "ref"

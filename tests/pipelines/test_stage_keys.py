@@ -4,7 +4,8 @@ For every leaf key of mwdisk/defaults.yaml, the stages that must recompute are d
 declarations (:func:`mwdisk.stages.stages_reading` and :func:`mwdisk.stages.downstream`); a tiny run (400 mock
 stars, 8 draws, in-process) is copied, rerun with the key changed to another valid value, and the stages whose
 done markers were rewritten must be exactly that set. That the declarations are complete holds by construction
-(an adapter sees only its :class:`mwdisk.stages.Params`, which raises on any other key), and is checked here too.
+(an adapter sees only its :class:`mwdisk.stages.Params`, which raises on any other key), and is checked here
+too.
 """
 
 from __future__ import annotations
@@ -49,17 +50,21 @@ ALTERNATIVES = {
     "mock.isochrones": "parsec", "mock.partitions": 2,
     "ingest.params": "lamost", "ingest.rv_source": "gaia", "ingest.distance_kind": "photogeo",
     "ingest.alpha_column": "mg_fe", "ingest.lamost_epoch_yr": 2001.0,
-    "extinction.dust_map": "SFD", "extinction.fallback": ["analytic"], "extinction.dust_dir": "/nonexistent-dust",
+    "extinction.dust_map": "SFD", "extinction.fallback": ["analytic"],
+    "extinction.dust_dir": "/nonexistent-dust",
     "ages.observables": ["teff", "logg", "mg", "bprp0"], "ages.comp_axis": "feh_afe", "ages.window": "box",
     "ages.likelihood": "closest", "ages.interval": "level", "ages.interval_percentiles": [16.0, 84.0],
     "ages.distance_source": "parallax", "ages.parallax_zeropoint": "none", "ages.distance_error": "linear",
     "orbits.method": "integrate", "orbits.staeckel_delta": "exact", "orbits.integrator": "dopr54_c",
-    "selections.zmax_edges_kpc": [0.0, 0.3, 0.75, 2.0, math.inf], "selections.chem_line_feh": [-0.5, -0.2, 0.25],
+    "selections.zmax_edges_kpc": [0.0, 0.3, 0.75, 2.0, math.inf], "selections.chem_line_feh": [-0.5, -0.2,
+                                                                                               0.25],
     "selections.chem_line_afe": [0.15, 0.15, 0.06], "selections.hq_within": "none",
     "gradients.error_model": "naive", "gradients.trend_age": "median",
     "gradients.age_err_percentiles": [10.0, 90.0], "gradients.age_min_gyr": 1.5,
     "validation.logg_err_floor": 0.01,
-    "sweeps.potentials": ["mw14", "mcm17"], "sweeps.R0_kpc": [8.0], "sweeps.vcirc_kms": [220.0],
+    "sweeps.potentials": ["mw14", "mcm17"],
+    "sweeps.R0_kpc": [8.0],
+    "sweeps.vcirc_kms": [220.0],
 }
 #: run.catalog switches the source from the mock to a file: covered by test_ingest_keys_on_its_input_files
 SKIPPED = {"run.catalog"}

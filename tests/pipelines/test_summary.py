@@ -13,7 +13,8 @@ def test_stage_with_mostly_invalid_values_is_reported(tmp_path):
     (tmp_path / "phasespace").mkdir()
     ages = np.full(100, np.nan)
     ages[:30] = 5.0
-    pd.DataFrame({"source_id": np.arange(100), "age_mode_gyr": ages}).to_parquet(tmp_path / "ages" / "p0.parquet")
+    pd.DataFrame({"source_id": np.arange(100),
+                  "age_mode_gyr": ages}).to_parquet(tmp_path / "ages" / "p0.parquet")
     pd.DataFrame({"source_id": np.arange(100), "R_kpc": np.full(100, 8.0)}).to_parquet(
         tmp_path / "phasespace" / "p0.parquet")
     warn = stage_health(cfg, ["ages", "phasespace", "gradients"])

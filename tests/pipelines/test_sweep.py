@@ -24,10 +24,13 @@ def test_sweep_recomputes_only_what_changes(tmp_path):
     summaries = run_sweep(None, cfg)
     # ages and extinction are never recomputed: their markers are untouched and no sweep folder has them
     assert {p: p.read_text() for p in (out / "_state" / "default" / "ages").glob("*.json")} == ages_markers
-    sweep_dirs = {p.relative_to(out / "sweeps").as_posix() for p in (out / "sweeps").glob("*/*") if p.is_dir()}
+    sweep_dirs = {
+        p.relative_to(out / "sweeps").as_posix() for p in (out / "sweeps").glob("*/*") if p.is_dir()
+    }
     assert not [d for d in sweep_dirs if d.endswith(("/ages", "/extinction", "/ingest"))]
     # phase space once per new frame (not for the other potentials), orbits once per variant
-    assert {d for d in sweep_dirs if d.endswith("/phasespace")} == {"R8_v236/phasespace", "R8.27_v250/phasespace"}
+    assert {d for d in sweep_dirs if d.endswith("/phasespace")} == {"R8_v236/phasespace",
+                                                                    "R8.27_v250/phasespace"}
     assert {d for d in sweep_dirs if d.endswith("/orbits")} == {
         "mcm17_R8.27_v236/orbits", "irr13_R8.27_v236/orbits", "mw14_R8_v236/orbits", "mw14_R8.27_v250/orbits"}
     ps = [s for (stage, v), s in summaries.items() if stage == "phasespace"]
@@ -36,7 +39,7 @@ def test_sweep_recomputes_only_what_changes(tmp_path):
     g = pd.read_csv(out / "gradients.csv")
     rg = g[g.radius == "rg"]
     assert set(rg.potential) == {"mw14", "mcm17", "irr13"}
-    assert set(zip(rg.R0_kpc, rg.v0_kms)) == {(8.27, 236.0), (8.0, 236.0), (8.27, 250.0)}
+    assert set(zip(rg.R0_kpc, rg.v0_kms, strict=True)) == {(8.27, 236.0), (8.0, 236.0), (8.27, 250.0)}
     t = pd.read_csv(out / "trends.csv")
     assert set(t[t.radius == "rg"].potential) == {"mw14", "mcm17", "irr13"}
     # the sweep's columns carry the potential's name

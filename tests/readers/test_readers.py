@@ -174,19 +174,21 @@ def test_join_by_source_id(d, tmp_path):
     t["gaia_edr3_source_id"] = truth["source_id"].to_numpy()
     t = t[t["gaia_edr3_source_id"] > 0]
     t.write(tmp_path / "lam.fits")
-    out = ingest_products(lamost=tmp_path / "lam.fits", ddpayne=d / "ddpayne_dr5.fits", gaia=d / "gaia_edr3.fits",
+    out = ingest_products(lamost=tmp_path / "lam.fits", ddpayne=d / "ddpayne_dr5.fits",
+                          gaia=d / "gaia_edr3.fits",
                           out_dir=tmp_path / "cat", lamost_gaia_id_column="gaia_edr3_source_id")
     cat = pd.read_parquet(out / "part-00000.parquet")
     assert len(cat) == 27 and (cat["xm_n_within"] == -1).all() and (cat["xm_sep_arcsec"] < 0.3).all()
 
 
-# ---------------------------------------------------------------- products -> canonical catalogue -> ingest stage
+# ------------------------------------------------------------ products -> canonical catalogue -> ingest stage
 def test_ingest_products_to_ingest_stage(d, tmp_path):
     from mwdisk.config import load_config
     from mwdisk.pipelines.ingest import run_ingest
 
     out = ingest_products(lamost=d / "lamost_dr5_general.fits", ddpayne=d / "ddpayne_dr5.fits",
-                          gaia=d / "gaia_edr3.fits", distances=d / "bj_distances.vot", out_dir=tmp_path / "cat")
+                          gaia=d / "gaia_edr3.fits", distances=d / "bj_distances.vot",
+                          out_dir=tmp_path / "cat")
     cat = pd.read_parquet(out / "part-00000.parquet")
     validate_catalog(cat)
     assert len(cat) == 27 and cat["obs_id"].is_unique
@@ -244,7 +246,8 @@ def test_user_table_refusals(d, tmp_path):
     typo.write_text(m.replace("logg: logg\n", "logg: log_g\n"))
     with pytest.raises(SchemaError) as e:
         read_table(d / "user_gaia_lamost_dr9.csv", typo)
-    assert "user_gaia_lamost_dr9.csv" in str(e.value) and "'log_g'" in str(e.value) and "Gaia DR3 x LAMOST" in str(e.value)
+    assert ("user_gaia_lamost_dr9.csv" in str(e.value) and "'log_g'" in str(e.value)
+            and "Gaia DR3 x LAMOST" in str(e.value))
     nofeh = tmp_path / "nofeh.yaml"
     nofeh.write_text(m.replace("  feh: feh\n", ""))
     with pytest.raises(SchemaError, match="'feh'.*no default"):
@@ -252,7 +255,8 @@ def test_user_table_refusals(d, tmp_path):
 
 
 def test_user_table_through_ingest_products(d, tmp_path):
-    out = ingest_products(table=d / "user_gaia_lamost_dr9.csv", columns=d / "user_gaia_lamost_dr9_columns.yaml",
+    out = ingest_products(table=d / "user_gaia_lamost_dr9.csv",
+                          columns=d / "user_gaia_lamost_dr9_columns.yaml",
                           out_dir=tmp_path / "cat")
     cat = pd.concat(pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet")))
     assert len(cat) == 25 and "filled_flags" in cat

@@ -28,7 +28,9 @@ def test_values_outside_the_limits_are_refused(column, value, rule):
     with pytest.raises(SchemaError) as err:
         validate_catalog(df, where="cat.parquet")
     msg = str(err.value)
-    assert f"column {column!r} has value {value!r}" in msg and rule in msg and "Fix or remove these rows" in msg
+    assert (
+        f"column {column!r} has value {value!r}" in msg and rule in msg and "Fix or remove these rows" in msg
+    )
     assert f"at obs_id {df['obs_id'].iloc[7]}" in msg
 
 

@@ -12,7 +12,8 @@ from mwdisk.schema import QualityFlag
 
 def test_defects_are_flagged_never_fatal(tmp_path):
     out = tmp_path / "out"
-    cfg = load_config(overrides=[f"run.out={out}", "mock.n=4000", "mock.partitions=2", "mock.bad_fraction=0.2",
+    cfg = load_config(overrides=[f"run.out={out}", "mock.n=4000", "mock.partitions=2",
+                                 "mock.bad_fraction=0.2",
                                  "run.partition_rows=1500", "phasespace.n_draws=20"])
     run_pipeline(cfg, until="gradients", client=False)
     ing = pd.read_parquet(out / "ingest")
@@ -33,6 +34,7 @@ def test_defects_are_flagged_never_fatal(tmp_path):
     assert (s.loc[no_rv, "ps_flags"].to_numpy() & int(PhaseSpaceFlag.NO_RV)).all()
     assert s.loc[no_rv, "vphi_kms"].isna().all() and s.loc[no_rv, "R_kpc"].notna().all()
     off = d == "off_grid"
-    flagged = s.loc[off, "age_flags"].to_numpy() & int(AgeFlag.NO_ISOCHRONE | AgeFlag.EDGE_LO | AgeFlag.EDGE_HI)
+    flagged = s.loc[off,
+                    "age_flags"].to_numpy() & int(AgeFlag.NO_ISOCHRONE | AgeFlag.EDGE_LO | AgeFlag.EDGE_HI)
     assert np.mean(flagged != 0) > 0.9  # hot off-grid stars: no isochrone, or pinned at a grid edge
     assert (out / "gradients.csv").is_file()

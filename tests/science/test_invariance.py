@@ -17,9 +17,11 @@ def test_no_truth_and_other_partitioning_change_nothing(mock_run, tmp_path):
     out = tmp_path / "out"
     base = mock_run["cfg"]
     cfg = load_config(overrides=[f"run.out={out}", f"run.catalog={cat}", "run.partition_rows=5000",
-                                 f"mock.n={base['mock']['n']}"])
+                                 f"mock.n={base['mock']['n']}",
+                                 f"run.isochrones={base['run']['isochrones']}"])
     run_pipeline(cfg, until="gradients", client=False)
-    assert len(list((out / "ingest").glob("*.parquet"))) >= 7 > len(list((mock_run["out"] / "ingest").glob("*.parquet")))
+    assert (len(list((out / "ingest").glob("*.parquet")))
+            >= 7 > len(list((mock_run["out"] / "ingest").glob("*.parquet"))))
     for s in STAGES:
         a = pd.read_parquet(mock_run["out"] / s).sort_values("source_id").reset_index(drop=True)
         b = pd.read_parquet(out / s).sort_values("source_id").reset_index(drop=True)

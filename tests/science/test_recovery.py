@@ -6,7 +6,6 @@ own standard errors (noted at each assertion).
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from mwdisk.ages import AgeFlag
 from mwdisk.phasespace import PhaseSpaceFlag

@@ -2,15 +2,22 @@
 
 import json
 
-import pandas as pd
-
 import numpy as np
+import pandas as pd
 import pytest
 
 from mwdisk.frame import GalacticFrame
 from mwdisk.orbits import to_galpy_natural
-from mwdisk.validation import (load_cluster_tables, load_seismic_join, miglio_to_cartesian, orbit_comparison_table,
-                               orbits_from_miglio, read_bc_bands, run_validation, select_members)
+from mwdisk.validation import (
+    load_cluster_tables,
+    load_seismic_join,
+    miglio_to_cartesian,
+    orbit_comparison_table,
+    orbits_from_miglio,
+    read_bc_bands,
+    run_validation,
+    select_members,
+)
 from mwdisk.validation.clusters import angular_separation_deg
 from mwdisk.validation.data import BC_TABLE_FILE, find_file
 from mwdisk.validation.magnitudes import mg_from_ks
@@ -50,7 +57,8 @@ def test_mg_from_ks_matches_hand_computation(fx, join):
     assert float(mg) == pytest.approx(float(hand), abs=1e-9)
     # red giants: M_G between -1.5 and +2.5, errors of a few hundredths to tenths
     mg, err = mg_from_ks(bc, join.ks_mag, join.dist_kpc, join.dist_lo_kpc, join.dist_hi_kpc, join.av_mag,
-                         join.av_lo_mag, join.av_hi_mag, join.teff_k, join.teff_err_k, join.logg_seis, join.feh)
+                         join.av_lo_mag, join.av_hi_mag, join.teff_k, join.teff_err_k, join.logg_seis,
+                         join.feh)
     assert np.all((mg > -1.5) & (mg < 2.5))
     assert np.all((err > 0.02) & (err < 0.3))
 
@@ -79,7 +87,8 @@ def test_orbits_reproduce_miglio_up_to_length_unit(join):
 def test_angular_separation_matches_astropy(rng):
     from astropy.coordinates import SkyCoord
 
-    ra1, de1, ra2, de2 = rng.uniform(0, 360, 20), rng.uniform(-80, 80, 20), rng.uniform(0, 360, 20), rng.uniform(-80, 80, 20)
+    ra1, de1, ra2, de2 = (rng.uniform(0, 360, 20), rng.uniform(-80, 80, 20), rng.uniform(0, 360, 20),
+                          rng.uniform(-80, 80, 20))
     ref = SkyCoord(ra1, de1, unit="deg").separation(SkyCoord(ra2, de2, unit="deg")).deg
     np.testing.assert_allclose(angular_separation_deg(ra1, de1, ra2, de2), ref, atol=1e-9)
 

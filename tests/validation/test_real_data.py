@@ -1,4 +1,5 @@
-"""The real sets through the CLI end to end, and the full validation numbers (needs ../shared: skipped without)."""
+"""The real sets through the CLI end to end, and the full validation numbers (needs ../shared: skipped
+without)."""
 
 import numpy as np
 import pandas as pd
@@ -8,7 +9,8 @@ from mwdisk.cli import main
 
 STAGES = ("ingest", "extinction", "ages", "phasespace", "orbits")
 SETS = {
-    "montalban95": ("asteroseismic-ages/Montalban2021_X_APOGEE_DR17.fits", "montalban2021_apogee_dr17_columns.yaml", 95),
+    "montalban95": ("asteroseismic-ages/Montalban2021_X_APOGEE_DR17.fits",
+                    "montalban2021_apogee_dr17_columns.yaml", 95),
     "gaia_lamost1838": ("gaia-lamost-dr9-sample/gaia_lamost_larger_velocity_features.csv",
                         "gaia_lamost_dr9_1838_columns.yaml", 1838),
 }

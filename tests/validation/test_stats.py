@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from mwdisk.validation.stats import MAD_TO_SIGMA, age_comparison_table, robust_offset_scatter, value_comparison_table
+from mwdisk.validation.stats import (
+    MAD_TO_SIGMA,
+    age_comparison_table,
+    robust_offset_scatter,
+    value_comparison_table,
+)
 
 
 def test_robust_offset_scatter_recovers_gaussian(rng):

@@ -24,7 +24,8 @@ def _pick(grid, feh, afe):
         )[0]
         iso = grid.isochrone(int(i))
         keep = np.unique(np.r_[np.arange(0, iso["eep"].size, STRIDE), iso["eep"].size - 1])
-        cols = {k: iso[k][keep] for k in ("eep", "mass_init_msun", "logg", "logl", "g_mag", "bp_mag", "rp_mag")}
+        cols = {k: iso[k][keep] for k in ("eep", "mass_init_msun", "logg", "logl", "g_mag", "bp_mag",
+                                          "rp_mag")}
         cols["log_teff"] = np.log10(iso["teff_k"][keep])
         out.append((age, cols))
     return out
@@ -32,7 +33,8 @@ def _pick(grid, feh, afe):
 
 def main() -> None:
     mh = load_grid("dsep", "mh")
-    write_dsep_gaia_file(HERE / "fehp00afep0.Gaia", _pick(mh, 0.0, 0.0), feh=0.0, afe=0.0, y=0.2720, z=Z_SUN_DSEP)
+    write_dsep_gaia_file(HERE / "fehp00afep0.Gaia", _pick(mh, 0.0, 0.0), feh=0.0, afe=0.0, y=0.2720,
+                         z=Z_SUN_DSEP)
     fa = load_grid("dsep", "feh_afe")
     z = Z_SUN_DSEP * 10 ** (-1.0)
     write_dsep_gaia_file(HERE / "fehm10afep4.Gaia", _pick(fa, -1.0, 0.4), feh=-1.0, afe=0.4, y=0.2535, z=z)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from astropy.table import MaskedColumn, Table
+from astropy.table import Table
 
 HERE = Path(__file__).resolve().parent
 C_KMS = 299792.458
@@ -33,7 +33,8 @@ def gaia_rows(shared: Path) -> Table:
     """30 real Gaia EDR3 rows: 27 five-parameter solutions with 9 < G < 17.5 (the LAMOST range; the five with
     a DR2 RV first) and 3 two-parameter solutions (NaN parallax and proper motions)."""
     t = Table.read(shared / "gaia-pyia-samples" / "gedr3_sm.fits")
-    plx = np.asarray(t["parallax"].filled(np.nan) if hasattr(t["parallax"], "filled") else t["parallax"], float)
+    plx = np.asarray(t["parallax"].filled(np.nan) if hasattr(t["parallax"], "filled") else t["parallax"],
+                     float)
     g = np.asarray(t["phot_g_mean_mag"], float)
     rv = np.asarray(t["dr2_radial_velocity"].filled(np.nan) if hasattr(t["dr2_radial_velocity"], "filled")
                     else t["dr2_radial_velocity"], float)
@@ -121,7 +122,7 @@ def lamost_tables(gaia: Table, liu: Table, rng: np.random.Generator):
     dates = ["2013-10-31", "2014-01-12", "2015-03-02", "2016-11-20"]
     base = Table()
     base["obsid"] = obsid
-    base["designation"] = [f"J{x:09.5f}{y:+09.5f}" for x, y in zip(r, d)]
+    base["designation"] = [f"J{x:09.5f}{y:+09.5f}" for x, y in zip(r, d, strict=True)]
     base["obsdate"] = [dates[i % 4] for i in range(n)]
     base["lmjd"] = np.full(n, 56597, np.int32)
     base["mjd"] = np.full(n, 56596, np.int32)
@@ -167,7 +168,8 @@ def lamost_tables(gaia: Table, liu: Table, rng: np.random.Generator):
     stellar.write(HERE / "lamost_dr5_stellar.fits", overwrite=True)
     truth = Table()
     truth["obsid"] = obsid
-    truth["source_id"] = np.concatenate([np.asarray(gaia["source_id"])[star], np.full(3, -1)]).astype(np.int64)
+    truth["source_id"] = np.concatenate([np.asarray(gaia["source_id"])[star],
+                                         np.full(3, -1)]).astype(np.int64)
     truth.write(HERE / "expected_matches.csv", format="ascii.csv", overwrite=True)
     return general, stellar
 
@@ -178,8 +180,11 @@ def write_ddpayne(general: Table, liu: Table, rng: np.random.Generator) -> None:
     keep = [i for i in range(n) if i not in (3, 11)]
     m = len(keep)
     t = Table()
-    t["SPECID"] = [f"{general['obsdate'][i].replace('-', '')}-{general['planid'][i]}-{general['spid'][i]:02d}-"
-                   f"{general['fiberid'][i]:03d}" for i in keep]
+    t["SPECID"] = [
+        f"{general['obsdate'][i].replace('-', '')}-{general['planid'][i]}-{general['spid'][i]:02d}-"
+        f"{general['fiberid'][i]:03d}"
+        for i in keep
+    ]
     t["OBSID"] = np.asarray(general["obsid"])[keep]
     t["RA"] = np.asarray(general["ra"])[keep]
     t["DEC"] = np.asarray(general["dec"])[keep]
